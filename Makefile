@@ -1,0 +1,60 @@
+# normcourse — two commands: `make book` and `make test`.
+# Everything is installed into .venv from pyproject.toml, starting from a bare Python 3.11.
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip
+BOOK_STAMP := $(VENV)/.installed-book
+TEST_STAMP := $(VENV)/.installed-test
+JB_FLAGS ?=
+
+.PHONY: book book-strict test lint pytest bench exercises clean clean-cache help
+
+help:
+	@echo "make book   - set up .venv and build the executed book into _build/html"
+	@echo "make test   - set up .venv with test extras and run everything CI runs"
+	@echo "make bench  - run the benchmarks (ratios against reference libraries)"
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "normcourse needs Python 3.11, got " + sys.version'
+	$(PYTHON) -m venv $(VENV)
+
+$(BOOK_STAMP): pyproject.toml | $(BIN)/python
+	$(PIP) install -e ".[book]"
+	touch $@
+
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	$(PIP) install -e ".[test]"
+	touch $@ $(BOOK_STAMP)
+
+book: $(BOOK_STAMP)
+	$(BIN)/jupyter-book build . $(JB_FLAGS)
+	@echo
+	@echo "Book built. Open: file://$(CURDIR)/_build/html/index.html"
+
+# The book as CI builds it: every warning is an error.
+book-strict: $(TEST_STAMP)
+	$(BIN)/jupyter-book build . -W -n --keep-going
+
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check normcourse tests bench conftest.py
+
+pytest: $(TEST_STAMP)
+	$(BIN)/python -m pytest
+
+test: $(TEST_STAMP)
+	@start=$$(date +%s); \
+	$(MAKE) --no-print-directory lint && \
+	$(MAKE) --no-print-directory book-strict && \
+	$(MAKE) --no-print-directory pytest && \
+	echo "make test: all green in $$(( $$(date +%s) - start )) s"
+
+bench: $(TEST_STAMP)
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean-cache:
+	rm -rf _build/.jupyter_cache
+
+clean:
+	rm -rf _build .pytest_cache .ruff_cache .hypothesis

@@ -106,12 +106,19 @@ def soft_threshold(w: Any, tau: Any) -> Any:
     w = finite_tensor_or_array(w, "w")
     tau = _check_tau(tau, "tau")
     if is_torch(w):
-        import torch
-
-        w = _as_float_tensor(w)
-        t = _to_like(tau, w)
-        return torch.sign(w) * torch.clamp(torch.abs(w) - t, min=0) + 0.0
+        return _soft_torch(_as_float_tensor(w), tau)
     return _soft_np(_as_float_array(w), np.asarray(tau, dtype=np.float64))
+
+
+def _soft_torch(w: Any, tau: Any) -> Any:
+    """Unchecked torch soft-thresholding; one fused kernel when τ is a scalar."""
+    import torch
+
+    if np.ndim(tau) == 0:
+        # softshrink maps small negatives to -0.0; adding +0.0 turns them into 0.0
+        return torch.nn.functional.softshrink(w, float(tau)) + 0.0
+    t = _to_like(tau, w)
+    return torch.sign(w) * torch.clamp(torch.abs(w) - t, min=0) + 0.0
 
 
 def _soft_np(w: np.ndarray, tau: Any) -> np.ndarray:
@@ -380,7 +387,7 @@ class L1(Penalty):
         return _soft_np(w, step * self.lam)
 
     def _prox_torch(self, w: Any, step: float) -> Any:
-        return soft_threshold(w, step * self.lam)
+        return _soft_torch(w, step * self.lam)
 
     def dual_norm(self, z: Any) -> float:
         """‖z‖_∞ = max_j |z_j|."""
@@ -434,7 +441,7 @@ class ElasticNet(Penalty):
         return _soft_np(w, step * self.lam1) / (1.0 + 2.0 * step * self.lam2)
 
     def _prox_torch(self, w: Any, step: float) -> Any:
-        return soft_threshold(w, step * self.lam1) / (1.0 + 2.0 * step * self.lam2)
+        return _soft_torch(w, step * self.lam1) / (1.0 + 2.0 * step * self.lam2)
 
     def dual_norm(self, z: Any) -> float:
         """‖z‖_∞ (dual of the ℓ1 part)."""

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from normcourse._validate import nonneg, positive_int
+from normcourse._validate import nonneg, positive, positive_int
 
 
 @dataclass(frozen=True)
@@ -189,3 +189,390 @@ def additive_polynomial(
     Phi = (Phi - Phi.mean(0)) / Phi.std(0)
     groups = [np.arange(d * k, d * k + d) for k in range(K)]
     return GroupedRegression(X=Phi, y=y - y.mean(), groups=groups, active_groups=[0, 1])
+
+
+@dataclass(frozen=True)
+class Classification:
+    """A classification problem: inputs ``X`` (n × d, float64) and integer labels ``y`` (n,)."""
+
+    X: np.ndarray
+    y: np.ndarray
+
+
+def two_moons(n_samples: int = 400, noise: float = 0.1, seed: int = 0) -> Classification:
+    """Two interleaved half circles in the plane ("two moons"), two classes, seeded.
+
+    Each sample draws its class c ∈ {0, 1} with probability ½ and an angle t ~ U(0, π);
+    class 0 lies on the upper arc (cos t, sin t), class 1 on the lower arc
+    (1 − cos t, ½ − sin t) — the geometry of scikit-learn's ``make_moons`` — and isotropic
+    Gaussian noise of standard deviation ``noise`` is added to both coordinates. No straight
+    line separates the classes; a small ReLU network does.
+    """
+    n = positive_int(n_samples, "n_samples")
+    sigma = nonneg(noise, "noise")
+    rng = np.random.default_rng(seed)
+    t = rng.uniform(0.0, np.pi, n)
+    y = rng.integers(0, 2, n)
+    upper = np.column_stack([np.cos(t), np.sin(t)])
+    lower = np.column_stack([1.0 - np.cos(t), 0.5 - np.sin(t)])
+    X = np.where(y[:, None] == 0, upper, lower) + sigma * rng.standard_normal((n, 2))
+    return Classification(X=X, y=y.astype(np.int64))
+
+
+@dataclass(frozen=True)
+class SeparableData:
+    """Linearly separable binary classification in ℝ^d.
+
+    ``X`` (n × d), labels ``y`` ∈ {−1, +1} (float64), and the hyperplane
+    {x : wᵀx + b = 0} the generator separated the classes with (unit normal ``w``,
+    offset ``b``): every point has yᵢ(wᵀxᵢ + b) ≥ ``gap``/2. That hyperplane separates,
+    but it is in general *not* the maximum-margin one.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    w: np.ndarray
+    b: float
+    gap: float
+
+
+def separable_blobs(
+    n_samples: int = 40,
+    n_features: int = 2,
+    distance: float = 3.0,
+    gap: float = 0.5,
+    intercept: float = 0.0,
+    seed: int = 0,
+) -> SeparableData:
+    """Two Gaussian blobs on either side of a hyperplane, with an empty band between them.
+
+    A unit normal w is drawn uniformly on the sphere; labels are balanced (⌈n/2⌉ of +1,
+    in random order). A point of class y is x = (y·distance/2 − b)·w + ε, ε ~ N(0, I_d),
+    with b = ``intercept``, and it is redrawn until y(wᵀx + b) ≥ gap/2. So the classes are
+    linearly separable with margin at least gap/2 by {x : wᵀx + b = 0}; with
+    ``intercept=0`` that hyperplane passes through the origin, so the data are separable by
+    a homogeneous model x ↦ θᵀx.
+    """
+    n = positive_int(n_samples, "n_samples")
+    d = positive_int(n_features, "n_features")
+    dist = nonneg(distance, "distance")
+    g = nonneg(gap, "gap")
+    try:
+        b = float(intercept)
+    except (TypeError, ValueError):
+        raise ValueError(f"intercept must be a real number, got {intercept!r}") from None
+    if not np.isfinite(b):
+        raise ValueError(f"intercept must be finite, got {intercept!r}")
+    if n < 2:
+        raise ValueError(f"n_samples must be ≥ 2 (one point per class), got {n}")
+    if g / 2 > dist / 2 + 6.0:
+        raise ValueError(f"gap={g} is too wide for distance={dist}: rejection would not end")
+    rng = np.random.default_rng(seed)
+    w = rng.standard_normal(d)
+    w /= np.linalg.norm(w)
+    y = rng.permutation(np.where(np.arange(n) < (n + 1) // 2, 1.0, -1.0))
+    X = np.empty((n, d))
+    todo = np.arange(n)
+    while todo.size:
+        cand = (y[todo, None] * dist / 2 - b) * w + rng.standard_normal((todo.size, d))
+        ok = y[todo] * (cand @ w + b) >= g / 2
+        X[todo[ok]] = cand[ok]
+        todo = todo[~ok]
+    return SeparableData(X=X, y=y, w=w, b=b, gap=g)
+
+
+# ------------------------------------------------------ applications: genes and dynamics
+
+
+@dataclass(frozen=True)
+class ExpressionStudy:
+    """A simulated gene-expression study with p ≫ n and genes grouped in pathways.
+
+    ``X`` (n × p) holds standardised expression levels, ``y`` (n,) the centred phenotype,
+    ``theta`` the true effects (nonzero exactly on the causal genes), ``groups`` the
+    pathways as index arrays (a partition of 0 … p−1), ``causal_pathways`` the indices of
+    the pathways that contain causal genes, and ``gene_names`` labels such as
+    ``"P07.g3"`` (gene 3 of pathway 7).
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    theta: np.ndarray
+    groups: list[np.ndarray]
+    causal_pathways: list[int]
+    gene_names: list[str]
+
+    @property
+    def causal(self) -> np.ndarray:
+        """Boolean mask of the causal genes (θⱼ ≠ 0)."""
+        return self.theta != 0
+
+    @property
+    def causal_pathway_mask(self) -> np.ndarray:
+        """Boolean mask over pathways: True for the pathways with causal genes."""
+        mask = np.zeros(len(self.groups), dtype=bool)
+        mask[self.causal_pathways] = True
+        return mask
+
+
+def expression_study(
+    n_samples: int = 100,
+    n_genes: int = 1000,
+    pathway_size: tuple[int, int] = (10, 20),
+    corr: float = 0.8,
+    n_causal_pathways: int = 3,
+    n_causal_per_pathway: int = 6,
+    effect: tuple[float, float] = (0.5, 1.0),
+    noise: float = 2.0,
+    seed: int = 0,
+) -> ExpressionStudy:
+    r"""Simulated expression data: correlated pathways, a few causal genes in a few of them.
+
+    The genes are cut into consecutive pathways whose sizes are drawn uniformly from
+    ``pathway_size`` (inclusive; the last pathway absorbs the remainder). Pathway m has a
+    latent activity z_m ~ N(0, 1) and each of its genes is
+    x_j = √corr · z_m + √(1 − corr) · e_j, e_j ~ N(0, 1), so two genes of one pathway
+    have correlation ``corr`` and genes of different pathways are independent.
+    ``n_causal_pathways`` pathways are drawn at random; in each, ``n_causal_per_pathway``
+    genes get an effect θ_j = s_m·u_j with u_j ~ U(``effect``) and one sign s_m = ±1 per
+    pathway. The phenotype is y = Xθ + σε with σ = ``noise``, ε ~ N(0, I). Columns of X
+    are then standardised (mean 0, variance 1) and y is centred, so no intercept is
+    needed; ``theta`` refers to the standardised X up to the (≈ 1) empirical scale.
+    """
+    n = positive_int(n_samples, "n_samples")
+    p = positive_int(n_genes, "n_genes")
+    lo, hi = (int(v) for v in pathway_size)
+    if not 1 <= lo <= hi:
+        raise ValueError(f"pathway_size must be (lo, hi) with 1 ≤ lo ≤ hi, got {pathway_size!r}")
+    if p < lo:
+        raise ValueError(f"n_genes must be ≥ the smallest pathway size {lo}, got {p}")
+    if not 0 <= corr < 1:
+        raise ValueError(f"corr must be in [0, 1), got {corr!r}")
+    k_path = positive_int(n_causal_pathways, "n_causal_pathways")
+    k_gene = positive_int(n_causal_per_pathway, "n_causal_per_pathway")
+    if k_gene > lo:
+        raise ValueError(f"n_causal_per_pathway must be ≤ the smallest pathway size {lo}, "
+                         f"got {k_gene}")
+    e_lo, e_hi = (float(v) for v in effect)
+    if not 0 < e_lo <= e_hi:
+        raise ValueError(f"effect must be (lo, hi) with 0 < lo ≤ hi, got {effect!r}")
+    sigma = nonneg(noise, "noise")
+    rng = np.random.default_rng(seed)
+    sizes: list[int] = []
+    while sum(sizes) < p:
+        sizes.append(int(rng.integers(lo, hi + 1)))
+    sizes[-1] -= sum(sizes) - p
+    if sizes[-1] < lo and len(sizes) > 1:
+        rest = sizes.pop()
+        sizes[-1] += rest
+    starts = np.cumsum([0, *sizes[:-1]])
+    groups = [np.arange(s, s + k) for s, k in zip(starts, sizes, strict=True)]
+    if k_path > len(groups):
+        raise ValueError(f"n_causal_pathways must be ≤ the number of pathways ({len(groups)}), "
+                         f"got {k_path}")
+    Z = rng.standard_normal((n, len(groups)))
+    X = np.empty((n, p))
+    for m, g in enumerate(groups):
+        X[:, g] = np.sqrt(corr) * Z[:, [m]] + np.sqrt(1 - corr) * rng.standard_normal((n, g.size))
+    causal = sorted(int(m) for m in rng.choice(len(groups), size=k_path, replace=False))
+    theta = np.zeros(p)
+    for m in causal:
+        genes = rng.choice(groups[m], size=k_gene, replace=False)
+        theta[genes] = rng.choice([-1.0, 1.0]) * rng.uniform(e_lo, e_hi, size=k_gene)
+    y = X @ theta + sigma * rng.standard_normal(n)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    names = [f"P{m:02d}.g{j}" for m, g in enumerate(groups) for j in range(g.size)]
+    return ExpressionStudy(X=X, y=y - y.mean(), theta=theta, groups=groups,
+                           causal_pathways=causal, gene_names=names)
+
+
+@dataclass(frozen=True)
+class BinaryClassification:
+    """Binary classification with labels ``y`` ∈ {−1, +1} (float64), the inputs ``X``
+    (n × d) and the names of the features and of the two classes (``classes[0]`` is
+    the class coded −1, ``classes[1]`` the class coded +1)."""
+
+    X: np.ndarray
+    y: np.ndarray
+    feature_names: list[str]
+    classes: tuple[str, str]
+
+
+def breast_cancer() -> BinaryClassification:
+    """The Wisconsin diagnostic breast cancer data (Street, Wolberg & Mangasarian, 1993),
+    as shipped with scikit-learn.
+
+    569 fine-needle aspirates of breast masses, 30 features of the imaged cell nuclei
+    (mean, standard error and "worst" value of ten measurements such as radius, texture
+    and concavity). Labels: malignant = +1 (212 samples), benign = −1 (357). ``X`` is
+    returned raw (unstandardised): standardise with training statistics only.
+    """
+    from sklearn.datasets import load_breast_cancer
+
+    data = load_breast_cancer()
+    X = np.asarray(data.data, dtype=np.float64)
+    y = np.where(np.asarray(data.target) == 0, 1.0, -1.0)  # sklearn: 0 = malignant
+    return BinaryClassification(X=X, y=y, feature_names=[str(s) for s in data.feature_names],
+                                classes=("benign", "malignant"))
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """A sampled trajectory of an ODE ẋ = f(x).
+
+    ``t`` (n,) sample times, ``X`` (n × d) the measured states (``X_clean`` plus the
+    measurement noise, if any), ``X_clean`` the states of the numerical solution,
+    ``dXdt`` the exact derivative f(X_clean) evaluated from the right-hand side, and
+    ``names`` the state variables.
+    """
+
+    t: np.ndarray
+    X: np.ndarray
+    X_clean: np.ndarray
+    dXdt: np.ndarray
+    names: list[str]
+
+
+def lorenz_rhs(X: np.ndarray, sigma: float = 10.0, rho: float = 28.0,
+               beta: float = 8.0 / 3.0) -> np.ndarray:
+    r"""Right-hand side of the Lorenz system, row by row for states X (n × 3) or one state:
+
+    ẋ = σ(y − x),   ẏ = x(ρ − z) − y,   ż = xy − βz.
+    """
+    S = np.asarray(X, dtype=np.float64)
+    if S.shape[-1] != 3:
+        raise ValueError(f"X must have 3 columns (x, y, z), got shape {S.shape}")
+    x, y, z = S[..., 0], S[..., 1], S[..., 2]
+    return np.stack([sigma * (y - x), x * (rho - z) - y, x * y - beta * z], axis=-1)
+
+
+def lorenz(
+    t_end: float = 10.0,
+    dt: float = 0.002,
+    x0: tuple[float, float, float] = (-8.0, 8.0, 27.0),
+    sigma: float = 10.0,
+    rho: float = 28.0,
+    beta: float = 8.0 / 3.0,
+    noise: float = 0.0,
+    seed: int = 0,
+) -> Trajectory:
+    r"""The Lorenz (1963) system sampled every ``dt`` on [0, ``t_end``).
+
+    Integrated with scipy's ``solve_ivp`` (DOP853, rtol = atol = 1e-12), so the samples
+    are exact to about 1e-10 over ten time units. ``dXdt`` = f(X_clean) is the exact
+    derivative; ``X`` = X_clean + ``noise``·ε with ε ~ N(0, I) (seeded) models
+    measurement noise of standard deviation ``noise`` on every coordinate.
+    """
+    from scipy.integrate import solve_ivp
+
+    T = positive(t_end, "t_end")
+    h = positive(dt, "dt")
+    if h >= T:
+        raise ValueError(f"dt must be < t_end ({T}), got {dt!r}")
+    start = np.asarray(x0, dtype=np.float64)
+    if start.shape != (3,) or not np.all(np.isfinite(start)):
+        raise ValueError(f"x0 must be three finite numbers, got {x0!r}")
+    for name, v in (("sigma", sigma), ("rho", rho), ("beta", beta)):
+        positive(v, name)
+    s = nonneg(noise, "noise")
+    t = np.arange(0.0, T, h)
+    def f(_t: float, u: np.ndarray) -> list[float]:  # scalar form: ~10× faster than arrays
+        x, y, z = u
+        return [sigma * (y - x), x * (rho - z) - y, x * y - beta * z]
+
+    sol = solve_ivp(f, (0.0, float(t[-1])), start, method="DOP853", t_eval=t,
+                    rtol=1e-12, atol=1e-12)
+    if not sol.success:  # pragma: no cover - DOP853 does not fail on this system
+        raise RuntimeError(f"solve_ivp failed: {sol.message}")
+    X_clean = sol.y.T.copy()
+    X = X_clean + s * np.random.default_rng(seed).standard_normal(X_clean.shape) if s else X_clean
+    return Trajectory(t=t, X=X, X_clean=X_clean, dXdt=lorenz_rhs(X_clean, sigma, rho, beta),
+                      names=["x", "y", "z"])
+
+
+@dataclass(frozen=True)
+class GaussianMixture:
+    """Samples ``X`` (n × d) of an isotropic Gaussian mixture with means ``centers``
+    (K × d), common standard deviation ``std``, and the component of each sample
+    (``component``, integers in 0 … K−1)."""
+
+    X: np.ndarray
+    centers: np.ndarray
+    component: np.ndarray
+    std: float
+
+
+def ring_of_gaussians(
+    n: int = 1000,
+    n_modes: int = 8,
+    radius: float = 2.0,
+    std: float = 0.02,
+    seed: int = 0,
+) -> GaussianMixture:
+    """The ring benchmark of GAN papers: ``n_modes`` Gaussians evenly spaced on a circle.
+
+    Centre k is c_k = radius·(cos 2πk/K, sin 2πk/K), k = 0 … K−1. Each sample picks a
+    component uniformly at random and adds N(0, std²·I₂) noise. The defaults (8 modes,
+    radius 2, std 0.02) are the mixture of Metz et al., "Unrolled generative adversarial
+    networks" (ICLR 2017).
+    """
+    n = positive_int(n, "n")
+    K = positive_int(n_modes, "n_modes")
+    r = float(nonneg(radius, "radius"))
+    if r == 0:
+        raise ValueError("radius must be > 0")
+    s = float(nonneg(std, "std"))
+    rng = np.random.default_rng(seed)
+    angles = 2 * np.pi * np.arange(K) / K
+    centers = r * np.column_stack([np.cos(angles), np.sin(angles)])
+    component = rng.integers(0, K, size=n)
+    X = centers[component] + s * rng.standard_normal((n, 2))
+    return GaussianMixture(X=X, centers=centers, component=component.astype(np.int64), std=s)
+
+
+@dataclass(frozen=True)
+class DigitsTask:
+    """One task of a continual-learning sequence on scikit-learn's digits.
+
+    ``X_train``/``X_test`` (n × 64, pixels in [0, 1], permuted by ``permutation``),
+    integer labels ``y_train``/``y_test`` (0–9) and a short ``name``.
+    """
+
+    name: str
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    permutation: np.ndarray
+
+
+def permuted_digits(n_tasks: int = 3, test_size: float = 0.3, seed: int = 0) -> list[DigitsTask]:
+    """A sequence of "permuted digits" tasks (the permuted-MNIST protocol on 8×8 digits).
+
+    The 1 797 images of ``sklearn.datasets.load_digits`` (pixels divided by 16, so in
+    [0, 1]) are split once into train and test sets (stratified, ``test_size`` of the
+    images for testing, ``random_state=seed``). Task 0 shows the images as they are; task
+    t ≥ 1 applies a fixed random permutation π_t of the 64 pixels (drawn from
+    ``default_rng(seed)``) to every image, train and test alike. The labels never change,
+    so every task is as hard as the first, but the pixel-to-weight mapping a network learnt
+    for one task is useless for the next — the permuted-MNIST setting in which Kirkpatrick
+    et al. (2017) measured forgetting, on a data set small enough for a laptop CPU.
+    """
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    T = positive_int(n_tasks, "n_tasks")
+    if not 0 < float(test_size) < 1:
+        raise ValueError(f"test_size must be in (0, 1), got {test_size!r}")
+    d = load_digits()
+    X = np.asarray(d.data, dtype=np.float64) / 16.0
+    Xtr, Xte, ytr, yte = train_test_split(X, d.target.astype(np.int64), test_size=test_size,
+                                          random_state=seed, stratify=d.target)
+    rng = np.random.default_rng(seed)
+    tasks = []
+    for t in range(T):
+        perm = np.arange(64) if t == 0 else rng.permutation(64)
+        tasks.append(DigitsTask(name="original" if t == 0 else f"permutation {t}",
+                                X_train=Xtr[:, perm], y_train=ytr, X_test=Xte[:, perm],
+                                y_test=yte, permutation=perm))
+    return tasks

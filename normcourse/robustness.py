@@ -15,6 +15,11 @@ parameters and λ (``lam``) is the penalty strength.
 * ℓ2 path norm (Neyshabur et al. 2015) (:func:`path_norm`), the ReLU rescaling that leaves
   the function unchanged (:func:`rescale`) and the plain ‖θ‖₂ (:func:`l2_norm`), which the
   rescaling does change.
+* Balancing: the incoming and outgoing norms a_j, c_j of hidden units (:func:`unit_norms`) and
+  the rescaling with the smallest ‖θ‖₂, where a_j = c_j (:func:`balance`).
+* Small experiments for the book: a seeded MLP (:func:`mlp`), a training loop with an optional
+  penalty (:func:`train_classifier`), accuracy under PGD (:func:`robust_accuracy`) and the
+  input-Jacobian norms that lower-bound the Lipschitz constant (:func:`jacobian_norms`).
 
 References
 ----------
@@ -43,15 +48,21 @@ from ._validate import finite_tensor_or_array, is_torch, nonneg, positive, posit
 
 __all__ = [
     "SpectralPenalty",
+    "balance",
     "certified_accuracy",
     "certified_radius",
+    "jacobian_norms",
     "l2_norm",
     "lipschitz_upper_bound",
+    "mlp",
     "path_norm",
     "pgd_attack",
     "power_iteration",
     "rescale",
+    "robust_accuracy",
     "spectral_penalty",
+    "train_classifier",
+    "unit_norms",
 ]
 
 # Seed of the start vector when no warm start is given: same W → same σ, bit for bit.
@@ -740,3 +751,260 @@ def l2_norm(model: nn.Module) -> float:
     for p in model.parameters():
         total += float(torch.sum(p.detach().to(torch.float64) ** 2))
     return math.sqrt(total)
+
+
+# --------------------------------------------------------------------------- small experiments
+
+
+def mlp(
+    sizes: list[int] | tuple[int, ...],
+    activation: type[nn.Module] = nn.ReLU,
+    seed: int = 0,
+) -> nn.Sequential:
+    r"""Fully connected network Linear(d₀, d₁) → φ → … → Linear(d_{L−1}, d_L), seeded.
+
+    ``sizes = [d₀, …, d_L]``; one ``activation()`` after every Linear layer except the last, so
+    the output is the logit vector. Initialisation is torch's default for ``nn.Linear`` drawn
+    after ``torch.manual_seed(seed)`` inside :func:`torch.random.fork_rng`: the same ``seed``
+    gives the same weights, and the caller's global random state is left untouched.
+    """
+    if isinstance(sizes, str) or not hasattr(sizes, "__len__") or len(sizes) < 2:
+        raise ValueError(f"sizes must list at least two layer widths, got {sizes!r}")
+    widths = [positive_int(s, "sizes") for s in sizes]
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise ValueError(f"seed must be an integer, got {seed!r}")
+    if not (isinstance(activation, type) and issubclass(activation, nn.Module)):
+        raise ValueError(f"activation must be an nn.Module class, got {activation!r}")
+    layers: list[nn.Module] = []
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(seed))
+        for i in range(len(widths) - 1):
+            layers.append(nn.Linear(widths[i], widths[i + 1]))
+            if i < len(widths) - 2:
+                layers.append(activation())
+    return nn.Sequential(*layers)
+
+
+def train_classifier(
+    model: nn.Module,
+    X: Any,
+    y: Any,
+    steps: int = 300,
+    optimizer: torch.optim.Optimizer | None = None,
+    lr: float = 1e-2,
+    penalty: Any = None,
+    batch_size: int | None = None,
+    seed: int = 0,
+    callback: Any = None,
+) -> np.ndarray:
+    r"""Train a classifier in place on the objective CE(f_θ(X), y) + R(θ); return R's trace.
+
+    Each of the ``steps`` iterations takes one optimizer step on
+
+        J(θ) = (1/|B|) Σ_{i ∈ B} CE(f_θ(x_i), y_i) + R(θ),
+
+    with B the whole data set (``batch_size=None``, deterministic) or a batch of ``batch_size``
+    indices drawn without replacement from a generator seeded with ``seed``. R is ``penalty``
+    (any callable ``penalty(model)`` returning a scalar tensor, e.g. :class:`SpectralPenalty`),
+    or 0. The optimizer defaults to ``torch.optim.Adam(model.parameters(), lr=lr)``; pass your
+    own (e.g. ``normcourse.optim.SGD(..., weight_decay=λ)`` for a coupled L2 penalty) to use
+    something else, in which case ``lr`` is ignored.
+
+    Parameters
+    ----------
+    model : ``nn.Module`` returning logits (n, K); put in train mode, trained, then put in eval
+        mode before returning.
+    X : inputs (n, …), tensor or array; y : integer labels (n,).
+    steps : number of optimizer steps (≥ 1).
+    callback : optional ``callback(k, model)`` called after step k = 1 … ``steps``.
+
+    Returns
+    -------
+    Array of length ``steps`` with J(θ) on the batch before each step (data loss + penalty).
+    """
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    steps = positive_int(steps, "steps")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise ValueError(f"seed must be an integer, got {seed!r}")
+    if penalty is not None and not callable(penalty):
+        raise ValueError(f"penalty must be None or callable as penalty(model), got {penalty!r}")
+    if callback is not None and not callable(callback):
+        raise ValueError(f"callback must be None or callable, got {callback!r}")
+    xt = _as_input(model, X, "X")
+    n = xt.shape[0]
+    yt = _as_labels(y, n, xt.device)
+    if batch_size is not None:
+        batch_size = positive_int(batch_size, "batch_size")
+        if batch_size > n:
+            raise ValueError(f"batch_size must be ≤ the number of samples ({n}), got {batch_size}")
+    if optimizer is None:
+        optimizer = torch.optim.Adam(model.parameters(), lr=positive(lr, "lr"))
+    elif not isinstance(optimizer, torch.optim.Optimizer):
+        raise ValueError(f"optimizer must be a torch.optim.Optimizer, got {optimizer!r}")
+    gen = torch.Generator(device="cpu").manual_seed(int(seed))
+    trace = np.empty(steps)
+    model.train()
+    for k in range(steps):
+        if batch_size is None:
+            xb, yb = xt, yt
+        else:
+            idx = torch.randperm(n, generator=gen)[:batch_size].to(xt.device)
+            xb, yb = xt[idx], yt[idx]
+        optimizer.zero_grad()
+        loss = nn.functional.cross_entropy(model(xb), yb)
+        if penalty is not None:
+            loss = loss + penalty(model)
+        loss.backward()
+        optimizer.step()
+        trace[k] = float(loss.detach())
+        if callback is not None:
+            callback(k + 1, model)
+    model.eval()
+    return trace
+
+
+def robust_accuracy(
+    model: nn.Module, x: Any, y: Any, eps: float, steps: int = 50, seed: int = 0
+) -> float:
+    r"""Accuracy under the ℓ2 PGD attack of :func:`pgd_attack` at radius ε (empirical robustness).
+
+    robust_acc(ε) = (1/n) Σ_i 1[argmax_k f_k(x_i^adv) = y_i], x^adv = ``pgd_attack(model, x, y,
+    eps, steps, seed=seed)``. An attack can only find perturbations, never rule them out, so
+    this is an *upper* bound on the true robust accuracy, while :func:`certified_accuracy` is a
+    lower bound: certified_acc(ε) ≤ true robust accuracy ≤ robust_acc(ε).
+    """
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    xt = _as_input(model, x)
+    yt = _as_labels(y, xt.shape[0], xt.device)
+    x_adv = pgd_attack(model, xt, yt, eps, steps=steps, seed=seed)
+    with torch.no_grad():
+        return float((model(x_adv).argmax(dim=1) == yt).double().mean())
+
+
+# --------------------------------------------------------------------------- balancing
+
+
+def _next_linear(model: Any, layer: Any) -> int:
+    """Index of the Linear layer after hidden ``model[layer]`` (homogeneous activations between)."""
+    if not isinstance(model, nn.Sequential):
+        raise ValueError(f"model must be a torch.nn.Sequential, got {type(model).__name__}")
+    if isinstance(layer, bool) or not isinstance(layer, int | np.integer):
+        raise ValueError(f"layer must be an integer index, got {layer!r}")
+    layers = list(model)
+    if not 0 <= layer < len(layers):
+        raise ValueError(f"layer must be in [0, {len(layers)}), got {layer}")
+    if not isinstance(layers[layer], nn.Linear):
+        raise ValueError(f"layer {layer} is {type(layers[layer]).__name__}, not nn.Linear")
+    for k in range(layer + 1, len(layers)):
+        if isinstance(layers[k], nn.Linear):
+            return k
+        if not isinstance(layers[k], _HOMOGENEOUS):
+            raise ValueError(
+                f"layer {layer}: the activation between it and the next Linear is "
+                f"{type(layers[k]).__name__} (index {k}), not positively homogeneous"
+            )
+    raise ValueError(f"layer {layer} is the last Linear layer: its units are outputs, not hidden")
+
+
+def unit_norms(model: nn.Sequential, layer: int) -> tuple[np.ndarray, np.ndarray]:
+    r"""Incoming and outgoing norms of the hidden units of the Linear layer ``model[layer]``.
+
+    For unit j, a_j = ‖(W_l[j, :], b_l[j])‖₂ (incoming weights and bias, the parameters that
+    :func:`rescale` multiplies by α) and c_j = ‖W_{l+1}[:, j]‖₂ (outgoing weights, divided by α).
+    Under the rescaling, (a_j, c_j) → (α a_j, c_j / α): the product a_j c_j is invariant and
+    a_j² − c_j² measures how far the unit is from balanced (a_j = c_j).
+
+    Returns
+    -------
+    (a, c), two float64 arrays of length ``model[layer].out_features``.
+    """
+    nxt = _next_linear(model, layer)
+    W = model[layer].weight.detach().to(torch.float64)
+    a2 = (W * W).sum(dim=1)
+    if model[layer].bias is not None:
+        a2 = a2 + model[layer].bias.detach().to(torch.float64) ** 2
+    V = model[nxt].weight.detach().to(torch.float64)
+    c2 = (V * V).sum(dim=0)
+    return a2.sqrt().numpy(), c2.sqrt().numpy()
+
+
+def balance(model: nn.Sequential) -> nn.Sequential:
+    r"""The rescaling of a one-hidden-layer ReLU network with the smallest ‖θ‖₂ (a copy).
+
+    For f(x) = V φ(W x + b) + b_out, rescaling hidden unit j by α_j > 0 (see :func:`rescale`)
+    gives, with a_j, c_j from :func:`unit_norms`,
+
+        ‖θ(α)‖₂² = Σ_j (α_j² a_j² + c_j² / α_j²) + ‖b_out‖₂².
+
+    Each term is minimised independently at α_j² = c_j / a_j (AM–GM: α²a² + c²/α² ≥ 2ac, with
+    equality iff α²a² = c²/α²), where the unit becomes *balanced*, α_j a_j = c_j / α_j = √(a_j c_j).
+    Hence
+
+        min_{α > 0} ‖θ(α)‖₂² = 2 Σ_j a_j c_j + ‖b_out‖₂².
+
+    A unit with a_j = 0 or c_j = 0 contributes nothing to f; the infimum 0 of its term is
+    reached only as α_j → 0 or ∞, so this function zeros the unit's incoming weights, bias and
+    outgoing weights instead — f is unchanged and the minimum is attained.
+
+    Parameters
+    ----------
+    model : ``nn.Sequential`` with exactly two ``nn.Linear`` layers and only positively
+        homogeneous activations (ReLU, LeakyReLU, Identity) between them; not modified.
+    """
+    if not isinstance(model, nn.Sequential):
+        raise ValueError(f"model must be a torch.nn.Sequential, got {type(model).__name__}")
+    lin = [i for i, m in enumerate(model) if isinstance(m, nn.Linear)]
+    if len(lin) != 2 or lin[0] != 0 or lin[1] != len(model) - 1:
+        raise ValueError(
+            "model must be Linear → activations → Linear (one hidden layer), got "
+            f"{[type(m).__name__ for m in model]}"
+        )
+    nxt = _next_linear(model, 0)
+    a, c = unit_norms(model, 0)
+    live = (a > 0) & (c > 0)
+    alpha = np.ones_like(a)
+    alpha[live] = np.sqrt(c[live] / a[live])
+    out = copy.deepcopy(model)
+    with torch.no_grad():
+        first, second = out[0], out[nxt]
+        s_in = torch.as_tensor(np.where(live, alpha, 0.0), dtype=first.weight.dtype)
+        s_out = torch.as_tensor(np.where(live, 1.0 / alpha, 0.0), dtype=second.weight.dtype)
+        first.weight.mul_(s_in[:, None])
+        if first.bias is not None:
+            first.bias.mul_(s_in)
+        second.weight.mul_(s_out[None, :])
+    return out
+
+
+def jacobian_norms(model: nn.Module, x: Any) -> torch.Tensor:
+    r"""Spectral norm of the input Jacobian of the logits at each sample, ‖J_f(x_i)‖₂.
+
+    J_f(x) = ∂f(x)/∂x is K × d (for inputs of any shape, d counts all input entries). For a
+    ReLU network f is piecewise linear, and its Lipschitz constant is the largest ‖J_f‖₂ over
+    its linear pieces, so
+
+        max_i ‖J_f(x_i)‖₂ ≤ Lip(f) ≤ ∏_l ‖W_l‖₂ :
+
+    the maximum over any set of points is a *lower* bound on the true constant, to compare
+    with the *upper* bound of :func:`lipschitz_upper_bound`. At a kink of ReLU autograd uses
+    the derivative 0, the Jacobian of one of the adjacent pieces.
+
+    Returns
+    -------
+    Tensor of shape (n,) in the model's dtype.
+    """
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    xt = _as_input(model, x)
+
+    def f(z: torch.Tensor) -> torch.Tensor:
+        out = model(z.unsqueeze(0))
+        if out.ndim != 2:
+            raise ValueError(f"model must output (n, K) logits, got shape {tuple(out.shape)}")
+        return out.squeeze(0)
+
+    J = torch.func.vmap(torch.func.jacrev(f))(xt)  # (n, K, *input shape)
+    J = J.reshape(J.shape[0], J.shape[1], -1).detach()
+    return torch.linalg.matrix_norm(J, ord=2)

@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
+from normcourse import datasets
 from normcourse.robustness import (
     SpectralPenalty,
     certified_accuracy,
@@ -54,14 +55,9 @@ def _mlp(sizes: list[int], act: type[nn.Module] = nn.ReLU, seed: int = 0) -> nn.
 
 
 def _moons(n: int, noise: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Two interleaved half circles (the 'two moons' set), seeded, generated with numpy."""
-    rng = np.random.default_rng(seed)
-    t = rng.uniform(0.0, np.pi, n)
-    lab = rng.integers(0, 2, n)
-    upper = np.c_[np.cos(t), np.sin(t)]
-    lower = np.c_[1.0 - np.cos(t), 0.5 - np.sin(t)]
-    x = np.where(lab[:, None] == 0, upper, lower) + noise * rng.standard_normal((n, 2))
-    return torch.tensor(x, dtype=torch.float32), torch.tensor(lab)
+    """The seeded two-moons set of ``normcourse.datasets``, as float32 / int64 tensors."""
+    d = datasets.two_moons(n, noise=noise, seed=seed)
+    return torch.tensor(d.X, dtype=torch.float32), torch.tensor(d.y)
 
 
 def _train(

@@ -1,0 +1,381 @@
+r"""ℓ2-penalised and ℓ2-constrained least squares, both solved in the SVD basis.
+
+Scalings (the course's conventions)
+-----------------------------------
+* Data fit: L(θ) = (1/2n)‖y − Xθ‖₂², X of shape (n, p), any n and p.
+* **Penalised** form (ridge, weight decay): minimise L(θ) + (λ/2)‖θ‖₂². With the thin
+  SVD X = U diag(σ) Vᵀ and cᵢ = uᵢᵀy the solution is
+
+  .. math:: θ_λ = \sum_i \frac{σ_i\,c_i}{σ_i^2 + nλ}\, v_i
+           = \sum_i \frac{σ_i^2}{σ_i^2 + nλ}\,\Bigl(\frac{c_i}{σ_i}\,v_i\Bigr),
+
+  i.e. the least-squares solution shrunk by the factor σᵢ²/(σᵢ² + nλ) along each right
+  singular direction (:func:`ridge`, :func:`shrinkage_factors`); the effective number
+  of parameters is df(λ) = Σᵢ σᵢ²/(σᵢ² + nλ) (:func:`effective_dof`).
+  scikit-learn's ``Ridge(alpha, fit_intercept=False)`` minimises ‖y − Xθ‖² + α‖θ‖², which
+  is 2n times our objective when α = nλ.
+* **Constrained** form: minimise L(θ) subject to ‖θ‖₂² ≤ C, with the Lagrangian
+  L(θ) + λ(‖θ‖₂² − C) and multiplier λ ≥ 0. Stationarity reads
+  (XᵀX/n + 2λI)θ = Xᵀy/n, so θ*(C) is the ridge solution with penalty strength 2λ* in
+  the (λ/2)‖θ‖² convention (:attr:`ConstrainedResult.penalty_lam`). λ* is found by a 1-D
+  root find on ‖θ(λ)‖² = C (:func:`norm_constrained_lstsq`); by the envelope theorem
+  dL*/dC = −λ* (the shadow price of capacity).
+* The 2-D toy of the course text (:func:`toy_2d`) keeps its own scaling,
+  L(θ) = ½(θ₁ − y₁)² + ½(θ₂ − y₂)² = ½‖θ − y‖², which is the general loss with n = 2,
+  X = √2·I and target √2·y.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.optimize import brentq
+
+from normcourse._validate import finite_array, nonneg, positive, same_rows
+
+__all__ = [
+    "ConstrainedResult",
+    "KKTResiduals",
+    "ValueCurve",
+    "effective_dof",
+    "kkt_residuals",
+    "norm_constrained_lstsq",
+    "ridge",
+    "ridge_path",
+    "shrinkage_factors",
+    "toy_2d",
+    "value_curve",
+]
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _check_Xy(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+    Xa = finite_array(X, "X", ndim=2)
+    ya = finite_array(y, "y", ndim=1)
+    same_rows(Xa, ya, "X", "y")
+    if Xa.shape[1] == 0:
+        raise ValueError("X must have at least one column")
+    return Xa, ya
+
+
+def _check_lams(lams: Any, name: str = "lams") -> np.ndarray:
+    arr = finite_array(lams, name, ndim=(0, 1))
+    if np.any(arr < 0):
+        raise ValueError(f"{name} must be ≥ 0, got a minimum of {arr.min()!r}")
+    return arr
+
+
+_LAST_SVD: dict[str, Any] = {}
+
+
+def _thin_svd(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(U, σ, Vᵀ) restricted to σᵢ above the rank tolerance σ₁·max(n, p)·eps.
+
+    The last decomposition is kept, keyed by a digest of X's bytes, so a λ sweep that
+    refits on the same training design (``diagnostics.ridge_fit``) factors it once.
+    """
+    key = hashlib.blake2b(np.ascontiguousarray(X).view(np.uint8), digest_size=16).hexdigest()
+    key += str(X.shape)
+    if _LAST_SVD.get("key") != key:
+        U, s, Vt = np.linalg.svd(X, full_matrices=False)
+        tol = (s[0] if s.size else 0.0) * max(X.shape) * np.finfo(float).eps
+        keep = s > tol
+        _LAST_SVD.clear()
+        _LAST_SVD.update(key=key, usv=(U[:, keep], s[keep], Vt[keep]))
+    return _LAST_SVD["usv"]
+
+
+class _SVD:
+    """Thin SVD X = U diag(σ) Vᵀ with c = Uᵀy; σᵢ below the rank tolerance count as 0."""
+
+    def __init__(self, X: np.ndarray, y: np.ndarray) -> None:
+        self.n = X.shape[0]
+        U, self.s, self.Vt = _thin_svd(X)
+        self.c = U.T @ y
+
+    def theta(self, ridge_lam: float) -> np.ndarray:
+        """argmin (1/2n)‖y − Xθ‖² + (ridge_lam/2)‖θ‖², the minimum-norm one if ridge_lam = 0."""
+        return self.Vt.T @ (self.s * self.c / (self.s**2 + self.n * ridge_lam))
+
+    def norm2(self, ridge_lam: float) -> float:
+        """‖θ(ridge_lam)‖² without forming θ."""
+        return float(np.sum((self.s * self.c / (self.s**2 + self.n * ridge_lam)) ** 2))
+
+
+def _loss(X: np.ndarray, y: np.ndarray, theta: np.ndarray) -> float:
+    r = y - X @ theta
+    return float(r @ r) / (2 * X.shape[0])
+
+
+# ------------------------------------------------------------------------------- ridge
+
+
+def ridge(X: Any, y: Any, lam: float) -> np.ndarray:
+    r"""Ridge / weight-decay solution θ_λ = argmin (1/2n)‖y − Xθ‖² + (λ/2)‖θ‖².
+
+    Computed from the thin SVD X = U diag(σ) Vᵀ as θ_λ = Σᵢ σᵢ cᵢ/(σᵢ² + nλ) vᵢ with
+    cᵢ = uᵢᵀy, which is (XᵀX/n + λI)⁻¹ Xᵀy/n for λ > 0 and the minimum-norm least-squares
+    solution X⁺y for λ = 0. Same as ``sklearn.linear_model.Ridge(alpha=n*lam,
+    fit_intercept=False)``.
+
+    Parameters
+    ----------
+    X : array (n, p)
+    y : array (n,)
+    lam : float
+        λ ≥ 0.
+    """
+    Xa, ya = _check_Xy(X, y)
+    lam = nonneg(lam, "lam")
+    return _SVD(Xa, ya).theta(lam)
+
+
+def ridge_path(X: Any, y: Any, lams: Sequence[float] | np.ndarray) -> np.ndarray:
+    """θ_λ of :func:`ridge` for every λ in ``lams`` from one SVD; shape (len(lams), p)."""
+    Xa, ya = _check_Xy(X, y)
+    grid = _check_lams(lams)
+    if grid.ndim != 1 or grid.size == 0:
+        raise ValueError("lams must be a non-empty 1-D array")
+    svd = _SVD(Xa, ya)
+    return np.stack([svd.theta(float(lam)) for lam in grid])
+
+
+def shrinkage_factors(X: Any, lams: float | Sequence[float] | np.ndarray) -> np.ndarray:
+    r"""Factors σᵢ²/(σᵢ² + nλ) by which ridge shrinks each singular direction of X.
+
+    Returns an array of shape (len(lams), r) — or (r,) for a scalar λ — with the r
+    nonzero singular values σ₁ ≥ … ≥ σ_r of X in decreasing order. A factor near 1 means
+    the direction is fitted as by least squares, near 0 that it is switched off.
+    """
+    Xa = finite_array(X, "X", ndim=2)
+    grid = _check_lams(lams)
+    n = Xa.shape[0]
+    s = _thin_svd(Xa)[1]
+    out = s**2 / (s**2 + n * np.atleast_1d(grid)[:, None])
+    return out[0] if grid.ndim == 0 else out
+
+
+def effective_dof(X: Any, lams: float | Sequence[float] | np.ndarray) -> np.ndarray | float:
+    r"""Effective number of parameters df(λ) = Σᵢ σᵢ²/(σᵢ² + nλ) = tr(X(XᵀX + nλI)⁻¹Xᵀ).
+
+    It equals rank(X) at λ = 0 and decreases to 0 as λ → ∞ (Hastie, Tibshirani and
+    Friedman, *Elements of Statistical Learning*, §3.4.1, with their λ = nλ here).
+    """
+    f = shrinkage_factors(X, lams)
+    return float(f.sum()) if f.ndim == 1 else f.sum(axis=1)
+
+
+# ------------------------------------------------------------------------- constrained
+
+
+@dataclass(frozen=True)
+class KKTResiduals:
+    """Absolute violations of the four KKT conditions of min L(θ) s.t. ‖θ‖² ≤ C.
+
+    Attributes
+    ----------
+    stationarity : float
+        ‖∇L(θ) + 2λθ‖₂ (gradient of the Lagrangian L(θ) + λ(‖θ‖² − C) in θ).
+    primal : float
+        max(0, ‖θ‖² − C) (primal feasibility).
+    dual : float
+        max(0, −λ) (dual feasibility).
+    complementary : float
+        |λ(‖θ‖² − C)| (complementary slackness).
+    """
+
+    stationarity: float
+    primal: float
+    dual: float
+    complementary: float
+
+    @property
+    def max(self) -> float:
+        """The largest of the four residuals."""
+        return max(self.stationarity, self.primal, self.dual, self.complementary)
+
+
+@dataclass(frozen=True)
+class ConstrainedResult:
+    """Solution of min L(θ) s.t. ‖θ‖² ≤ C.
+
+    Attributes
+    ----------
+    theta : ndarray (p,)
+        θ*.
+    lam : float
+        λ*, the multiplier of ‖θ‖² − C in the Lagrangian; 0 when the constraint is
+        inactive.
+    loss : float
+        L* = L(θ*).
+    C : float
+        The capacity budget.
+    active : bool
+        Whether the constraint binds (λ* > 0, ‖θ*‖² = C).
+    ls_norm2 : float
+        ‖θ_LS‖² of the (minimum-norm) unconstrained minimiser; the constraint is
+        inactive exactly when ‖θ_LS‖² ≤ C.
+    kkt : KKTResiduals
+        The KKT residuals of (θ*, λ*).
+    """
+
+    theta: np.ndarray
+    lam: float
+    loss: float
+    C: float
+    active: bool
+    ls_norm2: float
+    kkt: KKTResiduals
+
+    @property
+    def penalty_lam(self) -> float:
+        """2λ*: the strength of the equivalent penalty (λ/2)‖θ‖² in the book's convention."""
+        return 2.0 * self.lam
+
+
+def kkt_residuals(X: Any, y: Any, C: float, theta: Any, lam: float) -> KKTResiduals:
+    r"""KKT residuals of a candidate (θ, λ) for min (1/2n)‖y − Xθ‖² s.t. ‖θ‖² ≤ C.
+
+    With ∇L(θ) = −Xᵀ(y − Xθ)/n the conditions are stationarity ∇L(θ) + 2λθ = 0, primal
+    feasibility ‖θ‖² ≤ C, dual feasibility λ ≥ 0 and complementary slackness
+    λ(‖θ‖² − C) = 0; see :class:`KKTResiduals` for how each violation is measured. A
+    pair is optimal (the problem is convex, Slater holds for C > 0) iff all are 0.
+    """
+    Xa, ya = _check_Xy(X, y)
+    C = positive(C, "C")
+    th = finite_array(theta, "theta", ndim=1)
+    if th.shape[0] != Xa.shape[1]:
+        raise ValueError(f"theta must have p = {Xa.shape[1]} entries (columns of X), "
+                         f"got {th.shape[0]}")
+    try:
+        lam = float(lam)
+    except (TypeError, ValueError):
+        raise ValueError(f"lam must be a real number, got {lam!r}") from None
+    if not math.isfinite(lam):
+        raise ValueError(f"lam must be finite, got {lam!r}")
+    n = Xa.shape[0]
+    grad = -Xa.T @ (ya - Xa @ th) / n
+    slack = float(th @ th) - C
+    return KKTResiduals(
+        stationarity=float(np.linalg.norm(grad + 2.0 * lam * th)),
+        primal=max(0.0, slack),
+        dual=max(0.0, -lam),
+        complementary=abs(lam * slack),
+    )
+
+
+def norm_constrained_lstsq(X: Any, y: Any, C: float) -> ConstrainedResult:
+    r"""Solve min_θ (1/2n)‖y − Xθ‖₂² subject to ‖θ‖₂² ≤ C, for any X (n > p or n < p).
+
+    Method: the thin SVD X = U diag(σ) Vᵀ, cᵢ = uᵢᵀy, gives the stationary point of the
+    Lagrangian L(θ) + λ(‖θ‖² − C) for each λ ≥ 0,
+
+    .. math:: θ(λ) = \sum_i \frac{σ_i c_i}{σ_i^2 + 2nλ}\, v_i ,
+              \qquad ‖θ(λ)‖^2 = \sum_i \Bigl(\frac{σ_i c_i}{σ_i^2 + 2nλ}\Bigr)^2 ,
+
+    and ‖θ(λ)‖² decreases strictly from ‖θ_LS‖² = ‖X⁺y‖² to 0. If ‖θ_LS‖² ≤ C the
+    constraint is inactive: λ* = 0 exactly and θ* = θ_LS, the minimum-norm least-squares
+    solution (when n < p other minimisers of norm ≤ C exist; this one is returned).
+    Otherwise λ* > 0 is the root of 1/‖θ(λ)‖ − 1/√C (nearly linear in λ, the secular
+    equation of Moré and Sorensen), bracketed in [0, ‖Xᵀy‖/(2n√C)] and found by Brent's
+    method to machine precision.
+
+    Raises ``ValueError`` for C ≤ 0, NaN/inf in X or y, or mismatched shapes.
+    """
+    Xa, ya = _check_Xy(X, y)
+    C = positive(C, "C")
+    n = Xa.shape[0]
+    svd = _SVD(Xa, ya)
+    ls_norm2 = svd.norm2(0.0)
+    if ls_norm2 <= C:
+        lam = 0.0
+    else:
+        # θ(λ) of the Lagrangian is the ridge solution with ridge_lam = 2λ.
+        def secular(lam: float) -> float:
+            return 1.0 / math.sqrt(svd.norm2(2.0 * lam)) - 1.0 / math.sqrt(C)
+
+        hi = float(np.linalg.norm(Xa.T @ ya)) / (2 * n * math.sqrt(C))
+        lam = float(brentq(secular, 0.0, hi, xtol=1e-300, rtol=4 * np.finfo(float).eps,
+                           maxiter=500))
+    theta = svd.theta(2.0 * lam)
+    return ConstrainedResult(
+        theta=theta,
+        lam=lam,
+        loss=_loss(Xa, ya, theta),
+        C=C,
+        active=lam > 0,
+        ls_norm2=ls_norm2,
+        kkt=kkt_residuals(Xa, ya, C, theta, lam),
+    )
+
+
+def toy_2d(y: Any, C: float) -> ConstrainedResult:
+    r"""The 2-D example of the course text in closed form: min ½‖θ − y‖² s.t. ‖θ‖² ≤ C.
+
+    Stationarity of ½‖θ − y‖² + λ(‖θ‖² − C) gives θ − y + 2λθ = 0, i.e.
+
+    .. math:: θ_i = \frac{y_i}{1 + 2λ}, \qquad
+              λ^\star = \max\Bigl(0, \tfrac12\bigl(\|y\|/\sqrt{C} - 1\bigr)\Bigr),
+              \qquad L^\star = \tfrac12\bigl(\max(0, \|y\| - \sqrt C)\bigr)^2 .
+
+    Note the scaling ½‖θ − y‖² (not 1/2n): it equals the general loss of
+    :func:`norm_constrained_lstsq` with X = √2·I and target √2·y, which is how the KKT
+    residuals are evaluated.
+
+    Parameters
+    ----------
+    y : array of shape (2,)
+        The unconstrained minimiser.
+    C : float
+        Budget C > 0.
+    """
+    ya = finite_array(y, "y", ndim=1)
+    if ya.shape != (2,):
+        raise ValueError(f"y must have shape (2,), got {ya.shape}")
+    C = positive(C, "C")
+    norm_y = float(np.linalg.norm(ya))
+    lam = max(0.0, 0.5 * (norm_y / math.sqrt(C) - 1.0))
+    theta = ya / (1.0 + 2.0 * lam)
+    r = theta - ya
+    root2 = math.sqrt(2.0)
+    return ConstrainedResult(
+        theta=theta,
+        lam=lam,
+        loss=0.5 * float(r @ r),
+        C=C,
+        active=lam > 0,
+        ls_norm2=norm_y**2,
+        kkt=kkt_residuals(root2 * np.eye(2), root2 * ya, C, theta, lam),
+    )
+
+
+@dataclass(frozen=True)
+class ValueCurve:
+    """The value function C ↦ L*(C) and the multipliers λ*(C) on a grid of budgets."""
+
+    Cs: np.ndarray
+    loss: np.ndarray
+    lam: np.ndarray
+    ls_norm2: float
+
+
+def value_curve(X: Any, y: Any, Cs: Sequence[float] | np.ndarray) -> ValueCurve:
+    r"""L*(C) and λ*(C) of :func:`norm_constrained_lstsq` for every budget in ``Cs``.
+
+    L* is non-increasing and convex in C, with slope dL*/dC = −λ*(C); it is flat
+    (λ* = 0) for C ≥ ‖θ_LS‖².
+    """
+    Xa, ya = _check_Xy(X, y)
+    grid = finite_array(Cs, "Cs", ndim=1)
+    if grid.size == 0 or np.any(grid <= 0):
+        raise ValueError("Cs must be a non-empty 1-D array of budgets > 0")
+    res = [norm_constrained_lstsq(Xa, ya, float(C)) for C in grid]
+    return ValueCurve(Cs=grid, loss=np.array([r.loss for r in res]),
+                      lam=np.array([r.lam for r in res]), ls_norm2=res[0].ls_norm2)

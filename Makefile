@@ -9,12 +9,14 @@ BOOK_STAMP := $(VENV)/.installed-book
 TEST_STAMP := $(VENV)/.installed-test
 JB_FLAGS ?=
 
-.PHONY: book book-strict test lint pytest bench exercises clean clean-cache help
+.PHONY: book book-strict test lint pytest bench exercises grade clean clean-cache help
 
 help:
 	@echo "make book   - set up .venv and build the executed book into _build/html"
 	@echo "make test   - set up .venv with test extras and run everything CI runs"
 	@echo "make bench  - run the benchmarks (ratios against reference libraries)"
+	@echo "make exercises - regenerate exercises/ and book/practice/ from solutions/"
+	@echo "make grade SUBMISSIONS=dir [OUT=grading-out JOBS=2] - grade student notebooks"
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "normcourse needs Python 3.11, got " + sys.version'
@@ -52,6 +54,19 @@ test: $(TEST_STAMP)
 
 bench: $(TEST_STAMP)
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# Student notebooks and the exercise pages of the book are generated from solutions/.
+exercises: $(TEST_STAMP)
+	$(BIN)/python -m normcourse release
+
+# Sandboxed autograding: grades.csv, <student>/feedback.md, <student>/results.json in OUT.
+SUBMISSIONS ?= submissions
+OUT ?= grading-out
+JOBS ?= 2
+grade: $(TEST_STAMP)
+	@$(BIN)/normcourse grade $(SUBMISSIONS) --out $(OUT) --jobs $(JOBS); rc=$$?; \
+	if [ $$rc -eq 1 ]; then echo "some submissions had problems: see the notes column of $(OUT)/grades.csv"; \
+	elif [ $$rc -ne 0 ]; then exit $$rc; fi
 
 clean-cache:
 	rm -rf _build/.jupyter_cache

@@ -1,13 +1,126 @@
-"""Command-line entry point: ``python -m normcourse``."""
+"""Command line: ``normcourse release`` and ``normcourse grade`` (also ``python -m normcourse``).
 
+Exit codes
+----------
+0  success (``grade``: every submission graded without problems; ``release --check``:
+   the generated files are up to date)
+1  ``grade``: at least one submission had a problem (unreadable or unidentified notebook,
+   a cell or check that crashed, hung or hit a limit — see the ``notes`` column of
+   ``grades.csv``); ``release --check``: generated files are out of date
+2  usage error: bad arguments, missing folders, an invalid exercise spec
+"""
+
+from __future__ import annotations
+
+import argparse
 import sys
+from pathlib import Path
+
+EPILOG = """\
+exit codes: 0 ok; 1 some submissions had problems (grade) or generated files are stale
+(release --check); 2 usage error (bad arguments, missing folders, invalid spec)."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="normcourse",
+        description="Release exercises from solutions/ and grade student submissions.",
+        epilog=EPILOG,
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="{release,grade}")
+    r = sub.add_parser(
+        "release",
+        help="generate exercises/, book/practice/ pages and the public checks from solutions/",
+        epilog=EPILOG,
+    )
+    r.add_argument("--root", type=Path, default=Path("."), help="project root (default: .)")
+    r.add_argument("--check", action="store_true",
+                   help="write nothing; exit 1 if the generated files are out of date")
+    g = sub.add_parser(
+        "grade",
+        help="grade a folder of submissions (one folder or file per student)",
+        epilog=EPILOG,
+    )
+    g.add_argument("submissions", type=Path, help="folder with one sub-folder or file per student")
+    g.add_argument("--out", type=Path, required=True,
+                   help="output folder: grades.csv, <student>/feedback.md, <student>/results.json")
+    g.add_argument("--solutions", type=Path, default=Path("solutions"),
+                   help="folder of solution notebooks (default: ./solutions)")
+    g.add_argument("--jobs", "-j", type=int, default=1, help="submissions graded in parallel")
+    g.add_argument("--timeout", type=float, default=10.0,
+                   help="wall-clock seconds per check (default: 10)")
+    g.add_argument("--cell-timeout", type=float, default=30.0,
+                   help="wall-clock seconds per notebook cell (default: 30)")
+    g.add_argument("--budget", type=float, default=300.0,
+                   help="wall-clock seconds per notebook, restarts included (default: 300)")
+    g.add_argument("--memory-mb", type=int, default=1024,
+                   help="address-space limit of a worker in MB (default: 1024)")
+    g.add_argument("--sandbox", choices=("auto", "bwrap", "rlimits"), default="auto",
+                   help="isolation: bubblewrap if available (auto), or rlimits only")
+    g.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return p
+
+
+def _release(args: argparse.Namespace) -> int:
+    from normcourse.grading import release
+
+    layout = release.Layout(args.root.resolve())
+    if args.check:
+        stale = release.out_of_sync(layout)
+        for p in stale:
+            print(f"out of date: {p.relative_to(layout.root)}")
+        if stale:
+            print("run `make exercises` (normcourse release) and commit the result")
+            return 1
+        print("generated exercise files are up to date")
+        return 0
+    changed = release.write(layout)
+    for p in changed:
+        print(f"wrote {p.relative_to(layout.root)}")
+    print(f"release: {len(changed)} file(s) changed")
+    return 0
+
+
+def _grade(args: argparse.Namespace) -> int:
+    from normcourse.grading import grader, sandbox
+
+    limits = sandbox.Limits(
+        timeout=args.timeout,
+        cell_timeout=args.cell_timeout,
+        budget=args.budget,
+        memory_mb=args.memory_mb,
+    )
+    run = grader.grade(
+        args.submissions,
+        args.out,
+        args.solutions,
+        jobs=args.jobs,
+        limits=limits,
+        sandbox=args.sandbox,
+        progress=not args.no_progress,
+    )
+    n = len(run.results)
+    bad = sum(1 for r in run.results if r.problems)
+    print(f"graded {n} submission(s) in {run.seconds:.1f} s; {bad} with problems")
+    print(f"sandbox: {run.sandbox}")
+    print(f"gradebook: {run.out / 'grades.csv'}")
+    return run.exit_code
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the normcourse command line."""
-    args = sys.argv[1:] if argv is None else argv
-    print("normcourse", *args)
-    return 0
+    """Run the command line; returns the exit code (0, 1 or 2, see the module docstring)."""
+    parser = _parser()
+    try:
+        args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
+        return int(exc.code or 0)
+    try:
+        if args.command == "release":
+            return _release(args)
+        return _grade(args)
+    except ValueError as exc:
+        print(f"normcourse {args.command}: error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -1,0 +1,82 @@
+"""Grading throughput: 30 generated submissions of the three exercises, ``--jobs 2``.
+
+The submissions cycle through three kinds — ``correct`` (the reference solutions),
+``wrong`` (the unsolved exercise notebooks: every function raises NotImplementedError)
+and ``crashing`` (every function calls ``os._exit(1)``, so each check kills the sandboxed
+worker and the grader restarts it for the next one) — so the figure covers the normal
+path and the restart path. Prints seconds per submission and per graded item (one item =
+one check of one submission).
+
+Run:  .venv/bin/python bench/grading.py        (plain script, not a test)
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from normcourse.grading import grader
+from normcourse.grading.sandbox import Limits
+
+ROOT = Path(__file__).resolve().parents[1]
+N_SUBMISSIONS = 30
+JOBS = 2
+CRASH = 'import os\n    os._exit(1)  # the sandboxed process dies on every call'
+
+
+def make_submissions(folder: Path) -> dict[str, str]:
+    """Write N_SUBMISSIONS student folders; return student -> kind."""
+    kinds = {}
+    for i in range(N_SUBMISSIONS):
+        kind = ("correct", "wrong", "crashing")[i % 3]
+        student = folder / f"student{i:02d}-{kind}"
+        student.mkdir()
+        source = ROOT / ("solutions" if kind == "correct" else "exercises")
+        for nb in sorted(source.glob("*.md")):
+            text = nb.read_text()
+            if kind == "crashing":
+                text = re.sub(r'raise NotImplementedError\("[^"]*"\)', CRASH, text)
+            (student / nb.name).write_text(text)
+        kinds[student.name] = kind
+    return kinds
+
+
+def main() -> int:
+    tmp = Path(tempfile.mkdtemp(prefix="bench-grading-"))
+    try:
+        subs, out = tmp / "submissions", tmp / "out"
+        subs.mkdir()
+        kinds = make_submissions(subs)
+        t0 = time.perf_counter()
+        run = grader.grade(subs, out, ROOT / "solutions", jobs=JOBS, progress=False,
+                           limits=Limits(timeout=10.0, cell_timeout=30.0))
+        wall = time.perf_counter() - t0
+        n_items = sum(len(r.items) for r in run.results)
+        print(f"sandbox: {run.sandbox}")
+        print(f"{len(run.results)} submissions x 3 notebooks, {n_items} items, --jobs {JOBS}: "
+              f"{wall:.1f} s wall")
+        print(f"  {wall / len(run.results):.3f} s per submission, "
+              f"{1000 * wall / n_items:.1f} ms per item (wall clock, {JOBS} workers)")
+        for kind in ("correct", "wrong", "crashing"):
+            rs = [r for r in run.results if kinds[r.student] == kind]
+            per_sub = sum(r.seconds for r in rs) / len(rs)
+            per_item = sum(r.seconds for r in rs) / sum(len(r.items) for r in rs)
+            scores = sorted({r.total for r in rs})
+            print(f"  {kind:9s} {per_sub:6.3f} s per submission, {1000 * per_item:6.1f} ms per "
+                  f"item (one worker), scores {scores}")
+        expected = {"correct": 43.0, "wrong": 0.0, "crashing": 0.0}
+        bad = [r.student for r in run.results if r.total != expected[kinds[r.student]]]
+        if bad:
+            print(f"unexpected scores for {bad}", file=sys.stderr)
+            return 1
+        return 0
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

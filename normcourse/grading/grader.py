@@ -1,0 +1,571 @@
+"""``normcourse grade``: grade a folder of submissions in sandboxed workers.
+
+Flow, for a run over ``SUBMISSIONS/``:
+
+1. In this (trusted) process, load every exercise spec from ``solutions/``, build the
+   reference functions and turn every check — public and hidden — into a :class:`Task`
+   with concrete inputs and a prepared expected answer.
+2. Find the students: each folder of ``SUBMISSIONS/`` is one student (all ``.md`` and
+   ``.ipynb`` notebooks inside), each file at the top level is one student. A notebook is
+   matched to an exercise by its ``exercise.id`` metadata, else a ``check("ex-…")`` call
+   in its code, else the exercise id in its file name.
+3. For every notebook, run its code cells and then one call per check in a sandboxed
+   worker (:func:`normcourse.grading.sandbox.run_notebook`): only the function name and
+   the inputs go in; plain data comes back; the comparison happens here.
+4. Write ``grades.csv`` (one row per student), ``<student>/feedback.md`` and
+   ``<student>/results.json`` (Gradescope format); every file is written atomically.
+
+Whatever a submission does — crash, hang, exhaust memory, fork, tamper, be unreadable —
+it gets a row: the affected items score 0 with a reason, and nothing it does reaches
+another student's result.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import csv
+import io
+import json
+import os
+import re
+import tempfile
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from normcourse.grading import sandbox as sb
+from normcourse.grading import spec as sp
+
+NOTEBOOK_SUFFIXES = (".md", ".ipynb")
+MAX_NOTEBOOK_BYTES = 5 << 20
+_CHECK_ID = re.compile(r"check\(\s*[\"'](ex-[a-z0-9-]+)[\"']")
+
+
+# ====================================================================== exercises
+
+
+@dataclass
+class Exercise:
+    """An exercise ready for grading: its spec and its concrete tasks (in check order)."""
+
+    spec: sp.ExerciseSpec
+    tasks: list[sp.Task]
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+
+def load_exercises(solutions: Path) -> dict[str, Exercise]:
+    """Every exercise of ``solutions/`` with its tasks; ``ValueError`` if anything is off."""
+    solutions = Path(solutions)
+    if not solutions.is_dir():
+        raise ValueError(f"solutions folder not found: {solutions} (pass --solutions DIR)")
+    files = sorted(p for p in solutions.glob("*.md") if not p.name.startswith(("_", ".")))
+    if not files:
+        raise ValueError(f"no solution notebooks (*.md) in {solutions}")
+    out: dict[str, Exercise] = {}
+    for path in files:
+        ex, nb = sp.load_solution(path)
+        refs = sp.reference_functions(ex, nb)
+        try:
+            tasks = [sp.make_task(c, refs) for c in ex.checks]
+        except Exception as exc:
+            raise ValueError(
+                f"{path}: could not build the checks: {type(exc).__name__}: {exc}"
+            ) from exc
+        out[ex.id] = Exercise(ex, tasks)
+    return dict(sorted(out.items()))
+
+
+# ====================================================================== submissions
+
+
+@dataclass
+class Submission:
+    """One student's entry: a folder or a single file."""
+
+    student: str
+    slug: str
+    root: Path
+    notebooks: list[Path] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+_RESERVED = {"grades.csv", "logs"}
+
+
+def _slug(name: str) -> str:
+    """A file-system-safe folder name for a student (never one of the run's own files)."""
+    s = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._-")[:80] or "student"
+    return f"student-{s}" if s.lower() in _RESERVED else s
+
+
+def _cell(text: str) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def discover(submissions: Path) -> list[Submission]:
+    """The students of a submissions folder (folders and top-level files), sorted by name."""
+    submissions = Path(submissions)
+    if not submissions.is_dir():
+        raise ValueError(f"submissions folder not found: {submissions}")
+    subs: list[Submission] = []
+    slugs: set[str] = set()
+    for entry in sorted(submissions.iterdir(), key=lambda p: p.name):
+        if entry.name.startswith("."):
+            continue
+        student = entry.name if entry.is_dir() and not entry.is_symlink() else entry.stem
+        slug = base = _slug(student)
+        k = 2
+        while slug in slugs:
+            slug, k = f"{base}-{k}", k + 1
+        slugs.add(slug)
+        sub = Submission(student, slug, entry)
+        if entry.is_symlink():
+            sub.problems.append(f"{entry.name}: symbolic links are not accepted")
+        elif entry.is_dir():
+            found, others, links = [], [], []
+            for p in sorted(entry.rglob("*")):
+                rel = p.relative_to(entry)
+                if any(part.startswith(".") for part in rel.parts):
+                    continue
+                if p.is_symlink():
+                    links.append(str(rel))
+                    sub.problems.append(f"{rel}: symbolic links are not accepted")
+                elif p.is_file() and p.suffix.lower() in NOTEBOOK_SUFFIXES:
+                    found.append(p)
+                elif p.is_file():
+                    others.append(str(rel))
+            sub.notebooks = found
+            if not found:
+                seen = others + links
+                extra = f" (found: {', '.join(seen[:5])})" if seen else " (the folder is empty)"
+                sub.problems.append(f"no notebook (.md or .ipynb) in the submission{extra}")
+        elif entry.is_file():
+            if entry.suffix.lower() in NOTEBOOK_SUFFIXES:
+                sub.notebooks = [entry]
+            else:
+                sub.problems.append(
+                    f"{entry.name}: not a notebook — submit a .ipynb or .md file"
+                )
+        subs.append(sub)
+    return subs
+
+
+def read_cells(path: Path) -> tuple[Any, list[str]]:
+    """A submitted notebook and its code cells' sources; ``ValueError`` when unreadable."""
+    import jupytext
+
+    size = path.stat().st_size
+    if size > MAX_NOTEBOOK_BYTES:
+        raise ValueError(
+            f"the notebook is too large ({size >> 20} MB > {MAX_NOTEBOOK_BYTES >> 20} MB)"
+        )
+    if size == 0:
+        raise ValueError("the notebook is empty")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ValueError("the file is not UTF-8 text (is it really a notebook?)") from None
+    try:
+        fmt = "ipynb" if path.suffix.lower() == ".ipynb" else "md:myst"
+        if fmt == "md:myst" and not text.lstrip().startswith("---"):
+            fmt = "md"
+        nb = jupytext.reads(text, fmt=fmt)
+    except Exception as exc:
+        msg = str(exc).splitlines()[0][:200] if str(exc) else ""
+        raise ValueError(f"could not read the notebook ({type(exc).__name__}: {msg})") from None
+    # Cells tagged solution-only are instructor material (they only exist in solutions/).
+    cells = []
+    for c in nb.cells:
+        tags = c.get("metadata", {}).get("tags")
+        if c.get("cell_type") != "code" or (isinstance(tags, list) and "solution-only" in tags):
+            continue
+        src = c.get("source", "")
+        cells.append("".join(map(str, src)) if isinstance(src, list) else str(src))
+    return nb, cells
+
+
+def identify(nb: Any, cells: list[str], path: Path, known: Iterable[str]) -> str | None:
+    """Which exercise a notebook is: metadata, then a ``check("ex-…")`` call, then its name."""
+    known = list(known)
+    meta = nb.metadata.get("exercise") if hasattr(nb, "metadata") else None
+    if isinstance(meta, dict) and meta.get("id") in known:
+        return str(meta["id"])
+    for src in cells:
+        for m in _CHECK_ID.finditer(src):
+            if m.group(1) in known:
+                return m.group(1)
+    for ex_id in sorted(known, key=len, reverse=True):
+        if ex_id in path.name:
+            return ex_id
+    return None
+
+
+# ====================================================================== results
+
+
+@dataclass
+class ItemResult:
+    """One check for one student."""
+
+    exercise: str
+    check: sp.CheckSpec
+    score: float
+    passed: bool
+    reason: str = ""  # safe for hidden checks
+    detail: str = ""  # public checks only
+
+    @property
+    def key(self) -> str:
+        return f"{self.exercise}/{self.check.name}"
+
+
+@dataclass
+class NotebookReport:
+    """One graded notebook: its exercise, score, cell outcomes and problems."""
+
+    path: str
+    exercise: str | None
+    score: float = 0.0
+    cells: list[sb.CellOutcome] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    stderr: str = ""
+
+
+@dataclass
+class StudentResult:
+    """Everything about one student: items, notebooks, problems."""
+
+    student: str
+    slug: str
+    items: dict[str, ItemResult] = field(default_factory=dict)
+    notebooks: list[NotebookReport] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def total(self) -> float:
+        """Points over every exercise."""
+        return sum(i.score for i in self.items.values())
+
+    def exercise_score(self, ex_id: str) -> float:
+        """Points on one exercise."""
+        return sum(i.score for i in self.items.values() if i.exercise == ex_id)
+
+
+def _item(ex: Exercise, task: sp.Task, out: sb.CallOutcome) -> ItemResult:
+    c = task.check
+    if out.status == "ok":
+        try:
+            v = task.judge(out.value)
+        except Exception as exc:  # plain data the comparator could not handle
+            return ItemResult(ex.id, c, 0.0, False, "could not compare the result",
+                              f"{type(exc).__name__}")
+        if v.ok:
+            return ItemResult(ex.id, c, c.points, True)
+        return ItemResult(ex.id, c, 0.0, False, v.reason, v.detail)
+    reason = out.message or out.status
+    return ItemResult(ex.id, c, 0.0, False, reason, out.detail)
+
+
+def _zero(ex: Exercise, reason: str) -> dict[str, ItemResult]:
+    return {f"{ex.id}/{t.check.name}": ItemResult(ex.id, t.check, 0.0, False, reason)
+            for t in ex.tasks}
+
+
+def grade_notebook(
+    path: Path, root: Path, ex: Exercise, cells: list[str], box: sb.Sandbox, limits: sb.Limits
+) -> tuple[dict[str, ItemResult], NotebookReport]:
+    """Run one notebook against every task of its exercise."""
+    rep = NotebookReport(str(path.relative_to(root.parent)), ex.id)
+    calls = [(t.check.function, list(t.args.values())) for t in ex.tasks]
+    run = sb.run_notebook(box, root, cells, calls, limits)
+    rep.cells = run.cells
+    rep.stderr = run.stderr
+    rep.problems += run.problems
+    items = {}
+    for t, o in zip(ex.tasks, run.calls, strict=True):
+        it = _item(ex, t, o)
+        items[it.key] = it
+        if o.status in ("timeout", "crashed", "protocol", "not-run"):
+            rep.problems.append(f"check {t.check.name if not t.check.hidden else '(hidden)'}: "
+                                f"{o.message}")
+    for c in run.cells:
+        if c.status != "ok":
+            rep.problems.append(f"code cell {c.index + 1}: {c.status}: {c.error}")
+    rep.score = sum(i.score for i in items.values())
+    return items, rep
+
+
+def grade_submission(
+    sub: Submission, exercises: dict[str, Exercise], box: sb.Sandbox, limits: sb.Limits
+) -> StudentResult:
+    """Grade one student; never raises (an internal error becomes a problem, score 0)."""
+    t0 = time.monotonic()
+    res = StudentResult(sub.student, sub.slug, problems=list(sub.problems))
+    best: dict[str, tuple[float, dict[str, ItemResult], NotebookReport]] = {}
+    try:
+        for path in sub.notebooks:
+            rel = str(path.relative_to(sub.root.parent))
+            try:
+                nb, cells = read_cells(path)
+            except (ValueError, OSError) as exc:
+                res.problems.append(f"{rel}: {exc}")
+                res.notebooks.append(NotebookReport(rel, None, problems=[str(exc)]))
+                continue
+            ex_id = identify(nb, cells, path, exercises)
+            if ex_id is None:
+                msg = ("could not tell which exercise this notebook is (no exercise id in its "
+                       "metadata, no check(\"ex-…\") call, no exercise id in the file name)")
+                res.problems.append(f"{rel}: {msg}")
+                res.notebooks.append(NotebookReport(rel, None, problems=[msg]))
+                continue
+            items, rep = grade_notebook(path, sub.root, exercises[ex_id], cells, box, limits)
+            res.notebooks.append(rep)
+            res.problems += [f"{rel}: {p}" for p in rep.problems]
+            if ex_id not in best or rep.score > best[ex_id][0]:
+                if ex_id in best:
+                    res.problems.append(
+                        f"{ex_id}: several notebooks; kept the best one ({rel})")
+                best[ex_id] = (rep.score, items, rep)
+            else:
+                res.problems.append(
+                    f"{ex_id}: several notebooks; kept the best one ({best[ex_id][2].path})")
+        for ex_id, ex in exercises.items():
+            if ex_id in best:
+                res.items.update(best[ex_id][1])
+            else:
+                res.items.update(_zero(ex, "no notebook for this exercise in the submission"))
+    except Exception as exc:  # a grader bug must not lose the row
+        res.problems.append(f"internal grader error: {type(exc).__name__}: {exc}")
+        for ex in exercises.values():
+            for k, v in _zero(ex, "not graded (internal grader error)").items():
+                res.items.setdefault(k, v)
+    res.seconds = time.monotonic() - t0
+    return res
+
+
+# ====================================================================== outputs
+
+
+def atomic_write(path: Path, data: str | bytes) -> None:
+    """Write ``data`` to a temporary file next to ``path``, then ``os.replace`` it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    raw = data.encode() if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(raw)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _g(x: float) -> str:
+    return f"{x:g}"
+
+
+def grades_csv(results: list[StudentResult], exercises: dict[str, Exercise]) -> str:
+    """One row per student: every item, every exercise subtotal, total, max, notes."""
+    keys = [f"{ex.id}/{t.check.name}" for ex in exercises.values() for t in ex.tasks]
+    max_total = sum(ex.spec.max_points for ex in exercises.values())
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["student", *keys, *exercises, "total", "max", "notes"])
+    for r in results:
+        notes = "; ".join(dict.fromkeys(r.problems))
+        w.writerow([
+            _cell(r.student),
+            *(_g(r.items[k].score) if k in r.items else "0" for k in keys),
+            *(_g(r.exercise_score(e)) for e in exercises),
+            _g(r.total),
+            _g(max_total),
+            _cell((notes[:500] + "…") if len(notes) > 500 else notes),
+        ])
+    return buf.getvalue()
+
+
+def _md_escape(s: str) -> str:
+    return s.replace("|", "\\|").replace("\n", " ")
+
+
+def feedback_md(r: StudentResult, exercises: dict[str, Exercise], sandbox_note: str) -> str:
+    """The student's feedback: per exercise, what passed, what failed and why."""
+    max_total = sum(ex.spec.max_points for ex in exercises.values())
+    out = [f"# Feedback for {r.student}", "", f"**Total: {_g(r.total)} / {_g(max_total)}**", "",
+           f"_Grading environment: {sandbox_note}._", ""]
+    general = [p for p in r.problems if not any(p.startswith(n.path) for n in r.notebooks)]
+    if general:
+        out += ["## Problems with the submission", ""]
+        out += [f"- {_md_escape(p)}" for p in general] + [""]
+    for ex in exercises.values():
+        out += [f"## {ex.id} — {ex.spec.title}: {_g(r.exercise_score(ex.id))} / "
+                f"{_g(ex.spec.max_points)}", ""]
+        nbs = [n for n in r.notebooks if n.exercise == ex.id]
+        if not nbs:
+            out += ["No notebook for this exercise was found in the submission.", ""]
+        for n in nbs:
+            out.append(f"Notebook: `{n.path}`")
+            bad = [c for c in n.cells if c.status != "ok"]
+            if bad:
+                out += ["", "Cells that did not run cleanly (the other cells still ran):", ""]
+                out += [f"- code cell {c.index + 1} — {c.status}: {_md_escape(c.error)}"
+                        for c in bad]
+            out.append("")
+        out += ["| check | visibility | points | result | why |", "|---|---|---|---|---|"]
+        for t in ex.tasks:
+            it = r.items[f"{ex.id}/{t.check.name}"]
+            why = ""
+            if not it.passed:
+                parts = [it.reason]
+                if not t.check.hidden and it.detail:
+                    parts.append(it.detail)
+                if t.check.hint:
+                    parts.append(f"hint: {t.check.hint}")
+                why = " — ".join(p for p in parts if p)
+            out.append(
+                f"| {t.check.name} | {t.check.visibility} | {_g(it.score)} / {_g(t.check.points)} "
+                f"| {'passed' if it.passed else 'failed'} | {_md_escape(why)} |"
+            )
+        out.append("")
+    out += ["Hidden checks use inputs you have not seen; their feedback names the kind of "
+            "mistake and gives a hint, never the inputs.", ""]
+    return "\n".join(out)
+
+
+def results_json(r: StudentResult, exercises: dict[str, Exercise], sandbox_note: str) -> str:
+    """Gradescope's ``results.json``: score, per-test score/max/status/output/visibility."""
+    tests = []
+    for ex in exercises.values():
+        for t in ex.tasks:
+            it = r.items[f"{ex.id}/{t.check.name}"]
+            output = ""
+            if not it.passed:
+                parts = [it.reason] + ([it.detail] if not t.check.hidden and it.detail else [])
+                if t.check.hint:
+                    parts.append(f"hint: {t.check.hint}")
+                output = " — ".join(p for p in parts if p)
+            tests.append({
+                "name": f"{ex.id}/{t.check.name}",
+                "score": it.score,
+                "max_score": t.check.points,
+                "status": "passed" if it.passed else "failed",
+                "output": output,
+                "visibility": "after_published" if t.check.hidden else "visible",
+            })
+    summary = [f"Total {_g(r.total)} / {_g(sum(e.spec.max_points for e in exercises.values()))}.",
+               f"Grading environment: {sandbox_note}."]
+    if r.problems:
+        summary.append("Problems: " + "; ".join(dict.fromkeys(r.problems)))
+    data = {
+        "score": r.total,
+        "output": "\n".join(summary),
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "execution_time": round(r.seconds, 3),
+        "tests": tests,
+    }
+    return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+
+
+# ====================================================================== the run
+
+
+@dataclass
+class GradeRun:
+    """The outcome of :func:`grade`: per-student results and the exit code."""
+
+    results: list[StudentResult]
+    exercises: dict[str, Exercise]
+    sandbox: str
+    out: Path
+    seconds: float = 0.0
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every submission was graded without problems, 1 otherwise."""
+        return 1 if any(r.problems for r in self.results) else 0
+
+    def by_student(self) -> dict[str, StudentResult]:
+        """Results keyed by student name."""
+        return {r.student: r for r in self.results}
+
+
+def _check_paths(submissions: Path, out: Path, solutions: Path) -> None:
+    s, o, sol = submissions.resolve(), out.resolve(), solutions.resolve()
+    if o == s or s in o.parents:
+        raise ValueError(f"--out {out} must not be inside the submissions folder {submissions}")
+    if o == sol or sol in o.parents or o in sol.parents:
+        raise ValueError(f"--out {out} must not contain or be inside the solutions folder")
+    if s == sol or sol in s.parents or s in sol.parents:
+        raise ValueError("the submissions folder must not overlap the solutions folder")
+
+
+def grade(
+    submissions: str | Path,
+    out: str | Path,
+    solutions: str | Path = "solutions",
+    *,
+    jobs: int = 1,
+    limits: sb.Limits | None = None,
+    sandbox: str = "auto",
+    progress: bool = True,
+) -> GradeRun:
+    """Grade every submission; write ``grades.csv``, feedback and ``results.json`` to ``out``.
+
+    ``ValueError`` for bad arguments (missing folders, overlapping paths, ``jobs`` < 1,
+    an invalid exercise spec); nothing a submission does raises.
+    """
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or not 1 <= jobs <= 64:
+        raise ValueError(f"jobs must be an integer between 1 and 64, got {jobs!r}")
+    submissions, out, solutions = Path(submissions), Path(out), Path(solutions)
+    if not submissions.is_dir():
+        raise ValueError(f"submissions folder not found: {submissions}")
+    _check_paths(submissions, out, solutions)
+    limits = limits or sb.Limits()
+    t0 = time.monotonic()
+    exercises = load_exercises(solutions)
+    subs = discover(submissions)
+    box = sb.Sandbox.detect(sandbox)
+    note = box.describe()
+    out.mkdir(parents=True, exist_ok=True)
+    results: list[StudentResult] = []
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(subs), unit="submission", desc="grading")
+    with cf.ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = {pool.submit(grade_submission, s, exercises, box, limits): s for s in subs}
+        for fut in cf.as_completed(futures):
+            s = futures[fut]
+            try:
+                r = fut.result()
+            except Exception as exc:  # pragma: no cover - grade_submission never raises
+                r = StudentResult(s.student, s.slug, problems=[f"internal error: {exc}"])
+                for ex in exercises.values():
+                    r.items.update(_zero(ex, "not graded (internal grader error)"))
+            results.append(r)
+            atomic_write(out / r.slug / "feedback.md", feedback_md(r, exercises, note))
+            atomic_write(out / r.slug / "results.json", results_json(r, exercises, note))
+            log = [f"# {r.student}: {note}"] + [
+                f"## {n.path}\n{n.stderr}" for n in r.notebooks if n.stderr
+            ]
+            atomic_write(out / "_logs" / f"{r.slug}.txt", "\n".join(log) + "\n")
+            if bar is not None:
+                bar.update(1)
+    if bar is not None:
+        bar.close()
+    results.sort(key=lambda r: r.student)
+    atomic_write(out / "grades.csv", grades_csv(results, exercises))
+    return GradeRun(results, exercises, note, out, time.monotonic() - t0)

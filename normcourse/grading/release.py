@@ -1,0 +1,343 @@
+"""``normcourse release``: generate the student-facing files from ``solutions/``.
+
+For every solution notebook ``solutions/<id>.md`` it renders, in memory:
+
+* ``exercises/<id>.md`` — the student notebook: every solution block (the lines between
+  ``### BEGIN SOLUTION`` and ``### END SOLUTION``) becomes a stub that raises
+  ``NotImplementedError``; cells and markdown tagged ``solution-only`` are dropped; the
+  front matter keeps only the exercise id and title (no checks); every cell that would
+  raise because it uses an unwritten function is tagged ``raises-exception``;
+* ``book/practice/<id>.md`` — the same notebook as a book page, with the cells that
+  would raise and the self-check cell tagged ``skip-execution`` and a short "how to work
+  on this exercise" note;
+* ``normcourse/grading/public/<id>.json`` — the public checks (inputs as expressions,
+  expected answers computed by the reference in this process) that ``check`` uses.
+
+Hidden checks and solution code appear in none of them. :func:`render` returns all
+files as bytes, so a test can compare them with what is on disk (:func:`out_of_sync`).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from normcourse.grading import spec as sp
+from normcourse.grading.wire import to_json
+
+STUB = 'raise NotImplementedError("write your code here")'
+PUBLIC_ROUND_DIGITS = 9
+_FRONT = re.compile(r"\A---\n.*?\n---\n", re.S)
+_CHECK_CALL = re.compile(r"\bcheck\(\s*[\"']ex-")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where release reads and writes, relative to the project root."""
+
+    root: Path
+    solutions: str = "solutions"
+    exercises: str = "exercises"
+    book: str = "book/practice"
+    public: str = "normcourse/grading/public"
+
+    def solution_files(self) -> list[Path]:
+        folder = self.root / self.solutions
+        if not folder.is_dir():
+            raise ValueError(f"no solutions folder at {folder}")
+        files = sorted(p for p in folder.glob("*.md") if not p.name.startswith(("_", ".")))
+        if not files:
+            raise ValueError(f"no solution notebooks (*.md) in {folder}")
+        return files
+
+
+def stub_source(source: str) -> str:
+    """Replace every solution block of a cell's source by a ``NotImplementedError`` stub."""
+
+    def repl(m: re.Match[str]) -> str:
+        ind = m.group("indent")
+        return f"{ind}# YOUR CODE HERE\n{ind}{STUB}\n"
+
+    out = sp.SOLUTION_BLOCK.sub(repl, source)
+    if sp.BEGIN in out or sp.END in out:
+        raise ValueError("unbalanced solution markers (BEGIN without END or the reverse)")
+    return out.rstrip("\n")
+
+
+def _names_loaded(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def _names_stored(node: ast.AST) -> set[str]:
+    out = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        out.add(node.name)
+    return out
+
+
+def _top_level_uses(stmt: ast.stmt) -> set[str]:
+    """Names a statement uses when it runs (not inside the bodies of defs it creates)."""
+    if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+        used: set[str] = set()
+        for d in stmt.decorator_list:
+            used |= _names_loaded(d)
+        for d in stmt.args.defaults + [x for x in stmt.args.kw_defaults if x is not None]:
+            used |= _names_loaded(d)
+        return used
+    if isinstance(stmt, ast.ClassDef):
+        return set().union(*(_names_loaded(b) for b in stmt.bases)) if stmt.bases else set()
+    return _names_loaded(stmt)
+
+
+def raising_cells(sources: list[str], functions: set[str]) -> set[int]:
+    """Indices of the code cells that raise when the exercise's functions are stubs.
+
+    A statement raises when it calls a stubbed function, a function whose body uses one,
+    or reads a name that an earlier raising statement never got to assign; a top-level
+    stub raises by itself. Statements after a raising one in the same cell do not run.
+    """
+    raisers = set(functions)
+    unset: set[str] = set()
+    out: set[int] = set()
+    for i, src in enumerate(sources):
+        try:
+            tree = ast.parse(src)
+        except SyntaxError:
+            continue
+        raised = False
+        for stmt in tree.body:
+            if raised:
+                unset |= _names_stored(stmt)
+                continue
+            if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+                if _names_loaded(stmt) & (raisers | unset):
+                    raisers.add(stmt.name)
+            is_stub = isinstance(stmt, ast.Raise) and "NotImplementedError" in ast.unparse(stmt)
+            if is_stub or _top_level_uses(stmt) & (raisers | unset):
+                raised = True
+                out.add(i)
+                unset |= _names_stored(stmt)
+            else:
+                unset -= _names_stored(stmt)
+    return out
+
+
+def _header(ex: sp.ExerciseSpec, source: str) -> str:
+    meta = {"id": ex.id, "title": ex.title}
+    return (
+        "---\n"
+        f"# GENERATED by `normcourse release` from {source} — edit that file, not this one.\n"
+        "jupytext:\n"
+        "  text_representation:\n"
+        "    extension: .md\n"
+        "    format_name: myst\n"
+        "kernelspec:\n"
+        "  display_name: Python 3\n"
+        "  language: python\n"
+        "  name: python3\n"
+        + yaml.safe_dump({"exercise": meta}, sort_keys=False, allow_unicode=True, width=1000)
+        + "---\n"
+    )
+
+
+def _write_md(nb: Any, header: str) -> str:
+    import jupytext
+
+    nb.metadata = {
+        "jupytext": {
+            "default_lexer": "ipython3",
+            "text_representation": {"extension": ".md", "format_name": "myst"},
+        },
+        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+    }
+    body = jupytext.writes(nb, fmt="md:myst")
+    body = _FRONT.sub("", body, count=1).lstrip("\n")
+    return header + "\n" + body.rstrip("\n") + "\n"
+
+
+def _tags(cell: Any) -> list[str]:
+    return list(cell.metadata.get("tags", []))
+
+
+def _set_tags(cell: Any, tags: list[str]) -> None:
+    seen = list(dict.fromkeys(tags))
+    if seen:
+        cell.metadata["tags"] = seen
+    else:
+        cell.metadata.pop("tags", None)
+
+
+def exercise_notebook(ex: sp.ExerciseSpec, nb: Any) -> Any:
+    """The student notebook: stubs, no solution-only cells, raising cells tagged."""
+    import copy
+
+    import nbformat
+
+    out = nbformat.v4.new_notebook()
+    for cell in nb.cells:
+        if "solution-only" in _tags(cell):
+            continue
+        c = copy.deepcopy(cell)
+        if c.cell_type == "code":
+            c.source = stub_source(c.source)
+        out.cells.append(c)
+    code = [c for c in out.cells if c.cell_type == "code"]
+    bad = raising_cells([c.source for c in code], set(ex.functions))
+    for i, c in enumerate(code):
+        tags = [t for t in _tags(c) if t != "raises-exception"]
+        if i in bad:
+            tags.append("raises-exception")
+        _set_tags(c, tags)
+    return out
+
+
+BOOK_NOTE = """\
+```{{admonition}} How to work on this exercise
+:class: tip
+This page is the notebook `exercises/{id}.md` of the course repository, shown without
+running the cells that need your code. Get it with the download button at the top of the
+page (a MyST notebook that JupyterLab opens with Jupytext) or from the repository,
+replace each `raise NotImplementedError(...)` with your code, and run the last cell,
+`check("{id}")`: it runs the public checks and shows points and hints. Your instructor
+grades the same notebook with further, hidden checks.
+```"""
+
+
+def book_notebook(ex: sp.ExerciseSpec, exercise_nb: Any) -> Any:
+    """The book page: the exercise notebook with raising and self-check cells not executed."""
+    import copy
+
+    import nbformat
+
+    out = copy.deepcopy(exercise_nb)
+    for c in out.cells:
+        if c.cell_type != "code":
+            continue
+        tags = _tags(c)
+        if "raises-exception" in tags or _CHECK_CALL.search(c.source):
+            tags.append("skip-execution")
+        _set_tags(c, tags)
+    note = nbformat.v4.new_markdown_cell(BOOK_NOTE.format(id=ex.id))
+    first_md = next((i for i, c in enumerate(out.cells) if c.cell_type == "markdown"), -1)
+    out.cells.insert(first_md + 1, note)
+    return out
+
+
+def public_file(ex: sp.ExerciseSpec, nb: Any) -> str:
+    """The public-check JSON: inputs as expressions, expected answers from the reference."""
+    refs = sp.reference_functions(ex, nb)
+    checks = []
+    for c in ex.public:
+        args = sp.evaluate_args(c)
+        expected = sp.expected_value(c, args, refs)
+        checks.append(
+            {
+                "name": c.name,
+                "function": c.function,
+                "points": c.points,
+                "call": c.call,
+                "let": [list(x) for x in c.let],
+                "args": [list(x) for x in c.args],
+                "compare": c.compare,
+                "compare_params": dict(c.compare_params),
+                "hint": c.hint,
+                "expected": to_json(expected, round_digits=PUBLIC_ROUND_DIGITS),
+            }
+        )
+    data = {
+        "format": 1,
+        "generated_by": "normcourse release — do not edit",
+        "id": ex.id,
+        "title": ex.title,
+        "functions": {f.name: list(f.params) for f in ex.functions.values()},
+        "hidden_points": sum(c.points for c in ex.hidden),
+        "checks": checks,
+    }
+    return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+
+
+def render(layout: Layout) -> dict[Path, bytes]:
+    """Every generated file (absolute path → bytes), from the solution notebooks."""
+    files: dict[Path, bytes] = {}
+    ids: dict[str, Path] = {}
+    for path in layout.solution_files():
+        ex, nb = sp.load_solution(path)
+        if path.stem != ex.id:
+            raise ValueError(f"{path}: file name must be the exercise id ({ex.id}.md)")
+        if ex.id in ids:
+            raise ValueError(f"exercise id {ex.id} used by {ids[ex.id]} and {path}")
+        ids[ex.id] = path
+        _check_solution_cells(ex, nb, path)
+        rel = f"{layout.solutions}/{path.name}"
+        header = _header(ex, rel)
+        exnb = exercise_notebook(ex, nb)
+        files[layout.root / layout.exercises / f"{ex.id}.md"] = _write_md(exnb, header).encode()
+        booknb = book_notebook(ex, exnb)
+        files[layout.root / layout.book / f"{ex.id}.md"] = _write_md(booknb, header).encode()
+        files[layout.root / layout.public / f"{ex.id}.json"] = public_file(ex, nb).encode()
+    return files
+
+
+def _check_solution_cells(ex: sp.ExerciseSpec, nb: Any, path: Path) -> None:
+    defined: set[str] = set()
+    for cell in nb.cells:
+        if cell.cell_type == "code" and sp.has_solution(cell.source):
+            stub_source(cell.source)  # balanced markers
+            try:
+                tree = ast.parse(cell.source)
+            except SyntaxError as exc:
+                raise ValueError(f"{path}: solution cell does not parse: {exc}") from None
+            defined |= {s.name for s in tree.body if isinstance(s, ast.FunctionDef)}
+    missing = set(ex.functions) - defined
+    if missing:
+        raise ValueError(
+            f"{path}: functions {sorted(missing)} are not defined in a cell with solution markers"
+        )
+
+
+def out_of_sync(layout: Layout) -> list[Path]:
+    """Generated files whose bytes on disk differ from a fresh render (or that are missing),
+    plus stale generated files for exercises that no longer exist."""
+    files = render(layout)
+    bad = [p for p, data in files.items() if not p.is_file() or p.read_bytes() != data]
+    for folder, pattern in (
+        (layout.exercises, "*.md"),
+        (layout.book, "ex-*.md"),
+        (layout.public, "*.json"),
+    ):
+        for p in (layout.root / folder).glob(pattern):
+            if p not in files:
+                bad.append(p)
+    return sorted(bad)
+
+
+def write(layout: Layout) -> list[Path]:
+    """Render and write every generated file whose content changed; remove stale ones.
+
+    Returns the paths written or removed.
+    """
+    files = render(layout)
+    changed = []
+    for p, data in files.items():
+        if not p.is_file() or p.read_bytes() != data:
+            p.parent.mkdir(parents=True, exist_ok=True)
+            tmp = p.with_name(p.name + ".tmp")
+            tmp.write_bytes(data)
+            tmp.replace(p)
+            changed.append(p)
+    for folder, pattern in (
+        (layout.exercises, "*.md"),
+        (layout.book, "ex-*.md"),
+        (layout.public, "*.json"),
+    ):
+        for p in (layout.root / folder).glob(pattern):
+            if p not in files:
+                p.unlink()
+                changed.append(p)
+    return changed

@@ -1,0 +1,646 @@
+"""Starting sandboxed workers and talking to them, from the grader's (trusted) side.
+
+Layers, outermost first:
+
+1. **bubblewrap** (``bwrap``), when available: a new mount namespace whose root holds,
+   read-only, only ``/usr`` (and the ``/lib``, ``/bin`` links), the Python interpreter
+   (``sys.base_prefix``), the virtual environment (``sys.prefix``, with site-packages),
+   the ``normcourse`` package and the submission itself (at ``/submission``); a private
+   ``/tmp``, fresh ``/proc`` and ``/dev``; new PID, network (no interfaces but a dead
+   loopback), IPC and UTS namespaces; ``--die-with-parent``; a cleared environment.
+   ``solutions/``, the output folder and other students' submissions are not mounted.
+2. **A uid of its own**: when the grader runs as root, each concurrent worker slot gets a
+   distinct unprivileged uid (it drops to it before running student code), so
+   ``RLIMIT_NPROC`` bounds that submission's processes only and it cannot signal or
+   ``ptrace`` anything else.
+3. **rlimits** set by the worker on itself before student code runs (memory, CPU time,
+   processes, file size, open files, no core dumps), soft = hard.
+4. **Wall-clock timeouts** enforced here: per cell, per check and per notebook; on
+   timeout the whole process group is killed (``SIGKILL``), and with bubblewrap the PID
+   namespace dies with it, taking every forked child along.
+5. **Plain data only** across the boundary (:mod:`normcourse.grading.wire`): inputs go in,
+   numbers and arrays come out, and pass/fail is decided in the grader's process.
+
+Without ``bwrap`` the worker runs as a plain subprocess with layers 3–5 only (rlimits
+fallback): no filesystem, network or process isolation. Every report says so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import shutil
+import signal
+import site
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from normcourse.grading import wire
+
+SANDBOX_ROOT = "/submission"
+_UID_BASE = 1_700_000_000
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one submission's worker (wall-clock ones enforced by the grader)."""
+
+    timeout: float = 10.0  # seconds of wall clock per check (one call)
+    cell_timeout: float = 30.0  # seconds of wall clock per notebook cell
+    budget: float = 300.0  # seconds of wall clock per notebook, restarts included
+    memory_mb: int = 1024  # RLIMIT_AS
+    cpu_seconds: int = 120  # RLIMIT_CPU of one worker process
+    nproc: int = 32  # RLIMIT_NPROC (tasks of the worker's own uid)
+    fsize_mb: int = 16  # RLIMIT_FSIZE
+    nofile: int = 256  # RLIMIT_NOFILE
+    tmp_mb: int = 64  # size of the private /tmp and /dev/shm (bubblewrap with --size)
+    max_output_mb: int = 64  # largest frame accepted from a worker
+
+    def __post_init__(self) -> None:
+        for name in ("timeout", "cell_timeout", "budget"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be > 0 seconds, got {getattr(self, name)!r}")
+        for name in ("memory_mb", "cpu_seconds", "nproc", "fsize_mb", "nofile", "tmp_mb",
+                     "max_output_mb"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"{name} must be an integer ≥ 1, got {v!r}")
+        if self.memory_mb < 256:
+            raise ValueError(
+                f"memory_mb must be ≥ 256 (Python and numpy need it), got {self.memory_mb}"
+            )
+
+    def rlimits(self, nproc: int | None = None) -> dict[str, int]:
+        """The rlimits the worker sets on itself (bytes, seconds, counts)."""
+        return {
+            "as": self.memory_mb << 20,
+            "cpu": self.cpu_seconds,
+            "nproc": self.nproc if nproc is None else nproc,
+            "fsize": self.fsize_mb << 20,
+            "nofile": self.nofile,
+            "core": 0,
+        }
+
+
+def _worker_env(home: str) -> dict[str, str]:
+    return {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": home,
+        "TMPDIR": "/tmp" if home == "/tmp" else home,
+        "LANG": "C.UTF-8",
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "MPLBACKEND": "Agg",
+        "MPLCONFIGDIR": os.path.join(home, "mpl"),
+        "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "NORMCOURSE_GRADING_WORKER": "1",
+    }
+
+
+def _user_tasks(uid: int) -> int:
+    """Number of tasks (threads) that belong to ``uid`` right now (what RLIMIT_NPROC counts)."""
+    n = 0
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            if d.stat().st_uid == uid:
+                n += sum(1 for _ in (d / "task").iterdir())
+        except OSError:
+            continue
+    return n
+
+
+def _pids_of(uid: int) -> list[int]:
+    out = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                if d.stat().st_uid == uid:
+                    out.append(int(d.name))
+            except OSError:
+                continue
+    return out
+
+
+class Sandbox:
+    """How workers are started: ``kind`` is ``"bwrap"`` or ``"rlimits"``."""
+
+    def __init__(self, kind: str, note: str = "", bwrap: str | None = None) -> None:
+        if kind not in ("bwrap", "rlimits"):
+            raise ValueError(f"sandbox kind must be 'bwrap' or 'rlimits', got {kind!r}")
+        self.kind = kind
+        self.note = note
+        self.bwrap = bwrap
+        self.as_root = os.geteuid() == 0
+        self._has_size = False
+        if bwrap is not None:  # --size (bubblewrap ≥ 0.8) bounds the tmpfs mounts
+            with contextlib.suppress(OSError, subprocess.SubprocessError):
+                help_text = subprocess.run([bwrap, "--help"], capture_output=True, text=True,
+                                           timeout=10).stdout
+                self._has_size = "--size" in help_text
+        self._uids: queue.Queue[int] = queue.Queue()
+        base = _UID_BASE + (os.getpid() % 100_000) * 64
+        for i in range(64):
+            self._uids.put(base + i)
+
+    # ------------------------------------------------------------------ detection
+    @classmethod
+    def detect(cls, prefer: str = "auto") -> Sandbox:
+        """``auto``: bubblewrap if it works here, else the rlimits fallback (with a note)."""
+        if prefer not in ("auto", "bwrap", "rlimits"):
+            raise ValueError(f"sandbox must be 'auto', 'bwrap' or 'rlimits', got {prefer!r}")
+        if prefer == "rlimits":
+            return cls("rlimits", "rlimits only (requested): no filesystem or network isolation")
+        path = shutil.which("bwrap")
+        if path is None:
+            note = ("WARNING: bubblewrap (bwrap) not found — student code ran with resource "
+                    "limits only: no filesystem, network or process isolation")
+            if prefer == "bwrap":
+                raise ValueError(
+                    "--sandbox bwrap: bwrap is not installed (apt-get install bubblewrap)"
+                )
+            return cls("rlimits", note)
+        box = cls("bwrap", "", path)
+        problem = box._probe()
+        if problem:
+            if prefer == "bwrap":
+                raise ValueError(f"--sandbox bwrap: bwrap does not work here: {problem}")
+            return cls("rlimits", f"WARNING: bwrap is installed but failed ({problem}) — "
+                                  "student code ran with resource limits only")
+        return box
+
+    def _probe(self) -> str:
+        with tempfile.TemporaryDirectory() as tmp:
+            cmd, env, cwd = self.command(Path(tmp), None, ["-c", "import numpy"])
+            try:
+                proc = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, timeout=60)
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                return str(exc)
+            if proc.returncode != 0:
+                err = proc.stderr.decode(errors="replace").strip()[-300:]
+                return err or f"exit {proc.returncode}"
+        return ""
+
+    def describe(self) -> str:
+        """One line for every report: which isolation the student code ran under."""
+        if self.kind == "bwrap":
+            who = "a per-worker unprivileged uid, " if self.as_root else ""
+            return (f"bubblewrap sandbox ({who}read-only interpreter and submission, private "
+                    "/tmp, no network) + resource limits")
+        return self.note
+
+    # ------------------------------------------------------------------ uids
+    @contextlib.contextmanager
+    def slot(self) -> Iterator[int | None]:
+        """A uid for one worker at a time (only when bwrap runs as root)."""
+        if not (self.kind == "bwrap" and self.as_root):
+            yield None
+            return
+        uid = self._uids.get()
+        try:
+            yield uid
+        finally:
+            self._reap(uid)
+            self._uids.put(uid)
+
+    @staticmethod
+    def _reap(uid: int) -> None:
+        """Make sure nothing of ``uid`` survives before the uid is reused."""
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            pids = _pids_of(uid)
+            if not pids:
+                return
+            for pid in pids:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.05)
+
+    # ------------------------------------------------------------------ command
+    def command(
+        self, submission: Path, uid: int | None, argv: list[str], limits: Limits | None = None
+    ) -> tuple[list[str], dict[str, str], str | None]:
+        """The command line, environment and cwd that run ``python -I -B argv`` in the box."""
+        python = sys.executable
+        if self.kind == "rlimits":
+            env = _worker_env(str(submission))
+            return [python, "-I", "-B", *argv], env, str(submission)
+        assert self.bwrap is not None
+        args: list[str] = [self.bwrap]
+        made: set[str] = set()
+        ro_roots: list[str] = []
+
+        def under_ro(p: str) -> bool:
+            return any(p == r or p.startswith(r.rstrip("/") + "/") for r in ro_roots)
+
+        def parents(dest: str) -> None:
+            parts = Path(dest).parts
+            for i in range(2, len(parts)):
+                d = str(Path(*parts[:i]))
+                if d not in made and not under_ro(d):
+                    args.extend(["--perms", "0755", "--dir", d])
+                    made.add(d)
+
+        def ro(src: str, dest: str | None = None) -> None:
+            dest = dest or src
+            if under_ro(dest) and dest == src:
+                return
+            parents(dest)
+            args.extend(["--ro-bind", src, dest])
+            ro_roots.append(dest)
+
+        ro("/usr")
+        for name in ("/lib", "/lib64", "/lib32", "/bin", "/sbin"):
+            p = Path(name)
+            if p.is_symlink():
+                args.extend(["--symlink", os.readlink(p), name])
+            elif p.is_dir():
+                ro(name)
+        if Path("/etc/ld.so.cache").exists():
+            ro("/etc/ld.so.cache")
+        for d in _python_dirs():
+            ro(d)
+        args.extend(["--perms", "0755", "--dir", SANDBOX_ROOT])
+        made.add(SANDBOX_ROOT)
+        if submission.is_dir():
+            args.extend(["--ro-bind", str(submission), SANDBOX_ROOT])
+        else:
+            args.extend(["--ro-bind", str(submission), f"{SANDBOX_ROOT}/{submission.name}"])
+        size = ["--size", str((limits or Limits()).tmp_mb << 20)] if self._has_size else []
+        args += [
+            "--proc", "/proc", "--dev", "/dev",
+            "--perms", "1777", *size, "--tmpfs", "/tmp",
+            "--perms", "1777", *size, "--tmpfs", "/dev/shm",
+            "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+            "--unshare-cgroup-try", "--hostname", "sandbox",
+            "--die-with-parent", "--new-session", "--clearenv",
+        ]  # fmt: skip
+        if uid is not None:
+            args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+        for k, v in _worker_env("/tmp").items():
+            args += ["--setenv", k, v]
+        args += ["--chdir", SANDBOX_ROOT, python, "-I", "-B", *argv]
+        return args, {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, None
+
+
+def _python_dirs() -> list[str]:
+    """Read-only directories the interpreter needs: prefixes, site-packages, normcourse."""
+    import normcourse
+
+    dirs = [sys.base_prefix, sys.prefix, str(Path(os.path.realpath(sys.executable)).parent)]
+    dirs += [p for p in site.getsitepackages() if os.path.isdir(p)]
+    dirs.append(str(Path(normcourse.__file__).resolve().parent))
+    out: list[str] = []
+    for d in sorted({os.path.realpath(x) for x in dirs} | {os.path.abspath(x) for x in dirs},
+                    key=len):
+        if not any(d == o or d.startswith(o.rstrip("/") + "/") for o in out):
+            out.append(d)
+    return out
+
+
+# ====================================================================== a worker
+
+
+class WorkerProcess:
+    """One sandboxed worker: start, exchange frames with deadlines, kill."""
+
+    def __init__(self, box: Sandbox, submission: Path, uid: int | None, limits: Limits) -> None:
+        self.box = box
+        self.submission = submission
+        self.uid = uid
+        self.limits = limits
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.stderr = bytearray()
+        self._stderr_cap = 32_768
+        self._drain: threading.Thread | None = None
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+
+    def start(self) -> None:
+        """Spawn the worker (in bubblewrap, or as a plain subprocess for the fallback)."""
+        import json
+
+        nproc = self.limits.nproc
+        if self.uid is None and os.geteuid() != 0:
+            # RLIMIT_NPROC counts every task of our own uid: leave room for what runs now.
+            nproc += _user_tasks(os.geteuid())
+        cfg = {"uid": self.uid, "gid": self.uid, "limits": self.limits.rlimits(nproc)}
+        where = self.submission
+        if self.box.kind == "rlimits":
+            self._tmp = tempfile.TemporaryDirectory(prefix="ncg-")
+            where = Path(self._tmp.name)
+            if self.submission.is_dir():
+                shutil.copytree(self.submission, where / "submission", dirs_exist_ok=True)
+            else:
+                (where / "submission").mkdir()
+                shutil.copy2(self.submission, where / "submission" / self.submission.name)
+            where = where / "submission"
+        argv = ["-m", "normcourse.grading.worker", json.dumps(cfg)]
+        cmd, env, cwd = self.box.command(where, self.uid, argv, self.limits)
+        self.proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            cwd=cwd,
+            start_new_session=True,
+        )
+        os.set_blocking(self.proc.stdin.fileno(), False)  # type: ignore[union-attr]
+        self.reader = wire.FrameReader(
+            self.proc.stdout.fileno(),  # type: ignore[union-attr]
+            max_payload=self.limits.max_output_mb << 20,
+        )
+        self._drain = threading.Thread(target=self._drain_stderr, daemon=True)
+        self._drain.start()
+
+    def _drain_stderr(self) -> None:
+        assert self.proc is not None and self.proc.stderr is not None
+        fd = self.proc.stderr.fileno()
+        while True:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            room = self._stderr_cap - len(self.stderr)
+            if room > 0:
+                self.stderr += chunk[:room]
+
+    def send(self, header: dict[str, Any], blobs: list[bytes] | None, deadline: float) -> None:
+        """Write one frame; ``TimeoutError`` if the worker stops reading, ``BrokenPipeError``."""
+        import select
+
+        assert self.proc is not None and self.proc.stdin is not None
+        fd = self.proc.stdin.fileno()
+        data = memoryview(wire.pack(header, blobs))
+        while data:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            _, ready, _ = select.select([], [fd], [], left)
+            if not ready:
+                raise TimeoutError
+            try:
+                n = os.write(fd, data[:65536])
+            except BlockingIOError:
+                continue
+            data = data[n:]
+
+    def recv(self, deadline: float) -> tuple[dict[str, Any], list[bytes]]:
+        """Read one frame before ``deadline`` (``time.monotonic()``)."""
+        return self.reader.read(deadline)
+
+    def kill(self) -> None:
+        """Kill the worker's process group (and with bwrap its whole PID namespace)."""
+        if self.proc is None:
+            self._cleanup()
+            return
+        with contextlib.suppress(OSError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            self.proc.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=10)
+        for stream in (self.proc.stdin, self.proc.stdout):
+            with contextlib.suppress(OSError):
+                if stream is not None:
+                    stream.close()
+        if self._drain is not None:
+            self._drain.join(timeout=2)
+        with contextlib.suppress(OSError):
+            if self.proc.stderr is not None:
+                self.proc.stderr.close()
+        self._cleanup()
+
+    def _cleanup(self) -> None:
+        if self._tmp is not None:
+            with contextlib.suppress(OSError):
+                self._tmp.cleanup()
+            self._tmp = None
+
+    def exit_description(self) -> str:
+        """How the worker ended, in a few fixed words — after :meth:`kill`.
+
+        Deliberately coarse (no exit status, no arbitrary signal name): student code that
+        saw hidden inputs could otherwise encode them in how it dies.
+        """
+        if self.proc is None or self.proc.returncode is None:
+            return "still running"
+        rc = self.proc.returncode
+        if rc < 0 or rc > 128:
+            sig = -rc if rc < 0 else rc - 128
+            names: dict[int, str] = {
+                signal.SIGKILL: "killed (memory or process limit, or by the grader)",
+                signal.SIGXCPU: "CPU time limit exceeded",
+                signal.SIGSEGV: "crashed (e.g. a stack overflow)",
+            }
+            return names.get(sig, "killed by a signal")
+        return "the process exited (sys.exit/os._exit or a crash)"
+
+    def stderr_tail(self, n: int = 600) -> str:
+        """The last ``n`` characters the worker wrote to stderr (for the instructor's log)."""
+        return self.stderr.decode("utf-8", errors="replace")[-n:]
+
+
+# ====================================================================== one notebook
+
+
+@dataclass
+class CallOutcome:
+    """What happened to one call: ``status`` and, when it returned, the plain ``value``.
+
+    ``message`` is safe to show for hidden checks (no inputs, no values); ``detail`` is the
+    student's own error text, shown for public checks only.
+    """
+
+    status: str  # ok | raised | missing | unsupported | timeout | crashed | protocol | not-run
+    value: Any = None
+    message: str = ""
+    detail: str = ""
+    exc_type: str = ""
+
+
+@dataclass
+class CellOutcome:
+    """What happened to one code cell (``index`` counts code cells from 0)."""
+
+    index: int
+    status: str  # ok | error | skipped | timeout | crashed
+    error: str = ""
+
+
+@dataclass
+class NotebookRun:
+    """The result of running one notebook's cells and calls in the sandbox."""
+
+    cells: list[CellOutcome] = field(default_factory=list)
+    calls: list[CallOutcome] = field(default_factory=list)
+    restarts: int = 0
+    problems: list[str] = field(default_factory=list)
+    stderr: str = ""
+
+
+def run_notebook(
+    box: Sandbox,
+    submission: Path,
+    cells: list[str],
+    calls: list[tuple[str, list[Any]]],
+    limits: Limits,
+) -> NotebookRun:
+    """Execute ``cells`` in a fresh sandboxed worker, then each call ``(function, args)``.
+
+    A cell that hangs or kills the process is skipped on a restart; a call that hangs or
+    kills the process scores nothing and the worker is restarted (cells re-executed) for
+    the remaining calls. Never raises for anything the student code does.
+    """
+    out = NotebookRun(calls=[CallOutcome("not-run") for _ in calls])
+    skip: dict[int, str] = {}
+    pending = list(range(len(calls)))
+    t0 = time.monotonic()
+    budget_end = t0 + limits.budget
+    max_restarts = len(cells) + len(calls) + 2
+    encoded = []
+    for fname, args in calls:
+        blobs: list[bytes] = []
+        trees = [wire.encode(a, blobs)[0] for a in args]
+        encoded.append((fname, trees, blobs))
+    with box.slot() as uid:
+        while True:
+            if time.monotonic() >= budget_end:
+                msg = f"the notebook used up its time budget ({limits.budget:g} s)"
+                for k in pending:
+                    out.calls[k] = CallOutcome("not-run", message=msg)
+                out.problems.append(msg)
+                break
+            w = WorkerProcess(box, submission, uid, limits)
+            current: int | None = None
+            try:
+                w.start()
+                w.send({"op": "run", "cells": cells, "skip": sorted(skip)}, None,
+                       min(time.monotonic() + limits.cell_timeout, budget_end))
+                cell_deadline = time.monotonic() + limits.cell_timeout
+                while True:
+                    h, _ = w.recv(min(cell_deadline, budget_end))
+                    if h.get("op") == "cell" and type(h.get("i")) is int:
+                        current = h["i"]
+                        cell_deadline = time.monotonic() + limits.cell_timeout
+                        continue
+                    if h.get("op") == "ready" and isinstance(h.get("cells"), list):
+                        out.cells = _cell_report(h["cells"], len(cells), skip)
+                        break
+                    raise wire.WireError("unexpected message while running cells")
+            except (TimeoutError, EOFError, BrokenPipeError, wire.WireError, OSError) as exc:
+                w.kill()
+                out.stderr = w.stderr_tail()
+                if current is None or current in skip:
+                    msg = _startup_failure(exc, w)
+                    for k in pending:
+                        out.calls[k] = CallOutcome("crashed", message=msg)
+                    out.problems.append(msg)
+                    out.cells = out.cells or _cell_report([], len(cells), skip)
+                    break
+                if isinstance(exc, TimeoutError):
+                    skip[current] = f"did not finish within {limits.cell_timeout:g} s (skipped)"
+                else:
+                    skip[current] = f"stopped the process: {w.exit_description()} (skipped)"
+                out.restarts += 1
+                if out.restarts > max_restarts:
+                    break
+                continue
+            # ---------------------------------------------------------- the calls
+            alive = True
+            while pending and alive:
+                k = pending[0]
+                fname, trees, blobs = encoded[k]
+                deadline = min(time.monotonic() + limits.timeout, budget_end)
+                try:
+                    w.send({"op": "call", "id": k, "function": fname, "args": trees}, blobs,
+                           deadline)
+                    h, rblobs = w.recv(deadline)
+                    out.calls[k] = _call_outcome(h, rblobs, k)
+                except TimeoutError:
+                    out.calls[k] = CallOutcome(
+                        "timeout", message=f"did not return within {limits.timeout:g} s")
+                    alive = False
+                except (EOFError, BrokenPipeError, OSError):
+                    w.kill()
+                    out.calls[k] = CallOutcome(
+                        "crashed",
+                        message=f"the process died during the call: {w.exit_description()}",
+                    )
+                    alive = False
+                except wire.WireError:  # no detail: the bytes came from student code
+                    out.calls[k] = CallOutcome("protocol", message="malformed answer")
+                    alive = False
+                pending.pop(0)
+            if alive:
+                with contextlib.suppress(Exception):
+                    w.send({"op": "exit"}, None, time.monotonic() + 1)
+            w.kill()
+            out.stderr = w.stderr_tail()
+            if not pending:
+                break
+            out.restarts += 1
+            if out.restarts > max_restarts:
+                break
+    for i, reason in skip.items():
+        if i < len(out.cells):
+            status = "timeout" if "did not finish" in reason else "crashed"
+            out.cells[i] = CellOutcome(i, status, reason)
+    for k in pending:
+        if out.calls[k].status == "not-run" and not out.calls[k].message:
+            out.calls[k] = CallOutcome("not-run", message="not run: too many restarts")
+    return out
+
+
+def _startup_failure(exc: BaseException, w: WorkerProcess) -> str:
+    tail = w.stderr_tail(300).strip()
+    what = "did not start in time" if isinstance(exc, TimeoutError) else w.exit_description()
+    return f"the sandboxed process failed before running any cell ({what})" + (
+        f": {tail}" if tail else "")
+
+
+def _cell_report(raw: list[Any], n: int, skip: dict[int, str]) -> list[CellOutcome]:
+    cells = [CellOutcome(i, "ok") for i in range(n)]
+    for item in raw:
+        if not isinstance(item, dict) or type(item.get("i")) is not int or not 0 <= item["i"] < n:
+            continue
+        status = item.get("status")
+        if status not in ("ok", "error", "skipped"):
+            continue
+        cells[item["i"]] = CellOutcome(item["i"], status, str(item.get("error", ""))[:600])
+    for i, reason in skip.items():
+        if i < n:
+            cells[i] = CellOutcome(i, "skipped", reason)
+    return cells
+
+
+def _call_outcome(h: dict[str, Any], blobs: list[bytes], k: int) -> CallOutcome:
+    if h.get("op") != "result" or h.get("id") != k:
+        raise wire.WireError("answer to a different request")
+    status = h.get("status")
+    err = str(h.get("error", ""))[:600]
+    if status == "ok":
+        return CallOutcome("ok", value=wire.decode(h.get("value"), blobs))
+    if status == "raised":
+        t = str(h.get("type", "Exception"))[:80]
+        msg = "not implemented yet" if t == "NotImplementedError" else f"raised {t}"
+        return CallOutcome("raised", message=msg, detail=err, exc_type=t)
+    if status == "missing":
+        return CallOutcome("missing", message="function not defined in the notebook", detail=err)
+    if status == "unsupported":
+        return CallOutcome("unsupported", message="returned something that is not numbers/arrays",
+                           detail=err)
+    raise wire.WireError(f"unknown status {status!r}")

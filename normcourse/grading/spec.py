@@ -1,0 +1,393 @@
+r"""The declarative exercise spec, and how the grader turns it into concrete checks.
+
+An exercise is one MyST notebook in ``solutions/``. Its front matter carries the spec
+under the key ``exercise``::
+
+    exercise:
+      id: ex-soft-threshold                 # the name students pass to check(...)
+      title: Soft-thresholding and ISTA
+      functions:                            # what the student writes
+        soft_threshold:
+          params: [w, tau]                  # the signature the statement asks for
+          reference: penalties.soft_threshold   # expected answers (default: "solution")
+      checks:
+      - name: soft-threshold-values         # unique within the exercise
+        visibility: public                  # public (self-check) or hidden (grader only)
+        points: 1
+        let: {w: "np.array([3.0, -2.0])"}   # optional named inputs, evaluated in order
+        call: soft_threshold(w, tau=1.0)    # the call whose result is judged
+        expect: null                        # optional expression for the expected answer
+        compare: allclose                   # or {allclose: {rtol: 1e-6, exact_zeros: true}}
+        hint: Entries with |w| ≤ τ must become exactly 0.
+
+Expressions (``let``, the arguments of ``call``, ``expect`` and a ``reference`` other than
+``solution``) are Python, evaluated **in the grader's process** (or, for public checks, in
+the student's own kernel by ``check``) with ``np``, ``rng`` (``np.random.default_rng``),
+``datasets``, ``penalties``, ``solvers`` and ``constrained`` (modules of ``normcourse``) in scope;
+``reference`` and ``expect`` also see the reference functions, and ``expect`` sees the
+call's arguments by parameter name. ``reference: solution`` means the function defined between
+the ``### BEGIN SOLUTION`` / ``### END SOLUTION`` markers of the notebook itself (the
+grader executes the cells that hold markers and the cells tagged ``setup``).
+
+Cell tags in a solution notebook: ``setup`` (imports the reference needs, kept in the
+exercise), ``solution-only`` (instructor cells and notes: dropped from the exercise and
+never run by the grader). Raising cells of the exercise are tagged by ``release``.
+
+Only the grader reads ``solutions/``; the package ships the *public* checks alone (with
+their expected answers) in ``normcourse/grading/public/<id>.json``, written by
+``normcourse release``.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from normcourse.grading import compare as cmp
+from normcourse.grading.wire import to_plain
+
+VISIBILITIES = ("public", "hidden")
+BEGIN = "### BEGIN SOLUTION"
+END = "### END SOLUTION"
+SOLUTION_BLOCK = re.compile(
+    r"^(?P<indent>[ \t]*)### BEGIN SOLUTION[^\n]*\n"
+    r"(?P<body>.*?)^[ \t]*### END SOLUTION[^\n]*(?:\n|$)",
+    re.M | re.S,
+)
+_ID = re.compile(r"^ex-[a-z0-9]+(?:-[a-z0-9]+)*$")
+_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """A function the student writes: its name, parameters and reference."""
+
+    name: str
+    params: tuple[str, ...]
+    reference: str = "solution"
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """One graded check: call ``function`` on inputs and compare with the expected answer."""
+
+    name: str
+    function: str
+    points: float
+    visibility: str
+    call: str
+    args: tuple[tuple[str, str], ...]  # (parameter, expression), in parameter order
+    let: tuple[tuple[str, str], ...] = ()
+    compare: str = "allclose"
+    compare_params: tuple[tuple[str, Any], ...] = ()
+    hint: str = ""
+    expect: str | None = None
+
+    @property
+    def hidden(self) -> bool:
+        return self.visibility == "hidden"
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self.compare_params)
+
+
+@dataclass(frozen=True)
+class ExerciseSpec:
+    """An exercise: id, title, the functions to write and the checks."""
+
+    id: str
+    title: str
+    functions: Mapping[str, FunctionSpec]
+    checks: tuple[CheckSpec, ...]
+    source: str = ""
+
+    @property
+    def public(self) -> tuple[CheckSpec, ...]:
+        return tuple(c for c in self.checks if not c.hidden)
+
+    @property
+    def hidden(self) -> tuple[CheckSpec, ...]:
+        return tuple(c for c in self.checks if c.hidden)
+
+    @property
+    def max_points(self) -> float:
+        return float(sum(c.points for c in self.checks))
+
+    @classmethod
+    def from_metadata(cls, meta: Any, source: str = "<spec>") -> ExerciseSpec:
+        """Validate the ``exercise`` front-matter mapping; ``ValueError`` says what is wrong."""
+        where = f"{source}: exercise"
+        if not isinstance(meta, Mapping):
+            raise ValueError(f"{source}: front matter has no 'exercise' mapping")
+        ex_id = meta.get("id")
+        if not isinstance(ex_id, str) or not _ID.match(ex_id):
+            raise ValueError(f"{where}.id must look like 'ex-some-name', got {ex_id!r}")
+        title = meta.get("title", ex_id)
+        funcs_meta = meta.get("functions")
+        if not isinstance(funcs_meta, Mapping) or not funcs_meta:
+            raise ValueError(f"{where}.functions must map function names to {{params: [...]}}")
+        functions: dict[str, FunctionSpec] = {}
+        for fname, fmeta in funcs_meta.items():
+            if not str(fname).isidentifier():
+                raise ValueError(f"{where}.functions: {fname!r} is not a Python name")
+            fmeta = fmeta or {}
+            params = fmeta.get("params")
+            if not isinstance(params, list) or not all(str(p).isidentifier() for p in params):
+                raise ValueError(f"{where}.functions.{fname}.params must be a list of names")
+            ref = fmeta.get("reference", "solution")
+            if not isinstance(ref, str) or not ref.strip():
+                raise ValueError(f"{where}.functions.{fname}.reference must be an expression")
+            functions[fname] = FunctionSpec(fname, tuple(params), ref)
+        checks_meta = meta.get("checks")
+        if not isinstance(checks_meta, list) or not checks_meta:
+            raise ValueError(f"{where}.checks must be a non-empty list")
+        checks = []
+        seen: set[str] = set()
+        for i, c in enumerate(checks_meta):
+            check = _parse_check(c, functions, f"{where}.checks[{i}]")
+            if check.name in seen:
+                raise ValueError(f"{where}.checks: duplicate check name {check.name!r}")
+            seen.add(check.name)
+            checks.append(check)
+        spec = cls(ex_id, str(title), functions, tuple(checks), source)
+        if not spec.public:
+            raise ValueError(f"{where}: at least one check must be public")
+        return spec
+
+
+def _parse_check(c: Any, functions: Mapping[str, FunctionSpec], where: str) -> CheckSpec:
+    if not isinstance(c, Mapping):
+        raise ValueError(f"{where} must be a mapping")
+    unknown = set(c) - {"name", "visibility", "points", "let", "call", "expect", "compare", "hint"}
+    if unknown:
+        raise ValueError(f"{where}: unknown keys {sorted(unknown)}")
+    name = c.get("name")
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ValueError(f"{where}.name must be lower-case words joined by '-', got {name!r}")
+    where = f"{where} ({name})"
+    vis = c.get("visibility")
+    if vis not in VISIBILITIES:
+        raise ValueError(f"{where}.visibility must be one of {VISIBILITIES}, got {vis!r}")
+    try:
+        points = float(c.get("points"))
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}.points must be a number > 0") from None
+    if not points > 0:
+        raise ValueError(f"{where}.points must be > 0, got {points}")
+    let_meta = c.get("let") or {}
+    if not isinstance(let_meta, Mapping):
+        raise ValueError(f"{where}.let must map names to expressions")
+    let = tuple((str(k), str(v)) for k, v in let_meta.items())
+    for k, v in let:
+        if not k.isidentifier():
+            raise ValueError(f"{where}.let: {k!r} is not a Python name")
+        _check_expr(v, f"{where}.let.{k}")
+    call = c.get("call")
+    if not isinstance(call, str):
+        raise ValueError(f"{where}.call must be a call expression such as 'f(x, 1.0)'")
+    fname, args = parse_call(call, functions, f"{where}.call")
+    expect = c.get("expect")
+    if expect is not None:
+        expect = str(expect)
+        _check_expr(expect, f"{where}.expect")
+    kind, params = _parse_compare(c.get("compare", "allclose"), f"{where}.compare")
+    hint = c.get("hint", "")
+    if not isinstance(hint, str):
+        raise ValueError(f"{where}.hint must be text")
+    return CheckSpec(
+        name=name,
+        function=fname,
+        points=points,
+        visibility=vis,
+        call=call.strip(),
+        args=args,
+        let=let,
+        compare=kind,
+        compare_params=params,
+        hint=" ".join(hint.split()),
+        expect=expect,
+    )
+
+
+def _check_expr(src: str, where: str) -> ast.expr:
+    try:
+        return ast.parse(src.strip(), mode="eval").body
+    except SyntaxError as exc:
+        raise ValueError(f"{where}: not a Python expression ({exc.msg}): {src!r}") from None
+
+
+def parse_call(
+    call: str, functions: Mapping[str, FunctionSpec], where: str = "call"
+) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """Split ``"f(a, b=2)"`` into the function name and (parameter, expression) pairs."""
+    node = _check_expr(call, where)
+    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
+        raise ValueError(f"{where}: must call one of the exercise's functions, got {call!r}")
+    fname = node.func.id
+    if fname not in functions:
+        raise ValueError(
+            f"{where}: {fname!r} is not among the exercise's functions {sorted(functions)}"
+        )
+    params = functions[fname].params
+    if any(isinstance(a, ast.Starred) for a in node.args) or any(
+        k.arg is None for k in node.keywords
+    ):
+        raise ValueError(f"{where}: *args and **kwargs are not allowed")
+    if len(node.args) > len(params):
+        raise ValueError(f"{where}: {fname} takes {len(params)} arguments {list(params)}")
+    bound: dict[str, str] = {p: ast.unparse(a) for p, a in zip(params, node.args, strict=False)}
+    for kw in node.keywords:
+        if kw.arg not in params:
+            raise ValueError(f"{where}: {fname} has no parameter {kw.arg!r} ({list(params)})")
+        if kw.arg in bound:
+            raise ValueError(f"{where}: parameter {kw.arg!r} given twice")
+        bound[kw.arg] = ast.unparse(kw.value)
+    missing = [p for p in params if p not in bound]
+    if missing:
+        raise ValueError(f"{where}: missing arguments {missing} for {fname}")
+    return fname, tuple((p, bound[p]) for p in params)
+
+
+def _parse_compare(meta: Any, where: str) -> tuple[str, tuple[tuple[str, Any], ...]]:
+    if isinstance(meta, str):
+        kind, params = meta, {}
+    elif isinstance(meta, Mapping) and len(meta) == 1:
+        kind, params = next(iter(meta.items()))
+        params = params or {}
+        if not isinstance(params, Mapping):
+            raise ValueError(f"{where}: parameters of {kind!r} must be a mapping")
+    else:
+        raise ValueError(f"{where} must be a name or {{name: {{param: value}}}}")
+    comp = cmp.get(str(kind))
+    out: dict[str, Any] = {}
+    for k, v in params.items():
+        if k not in comp.params:
+            raise ValueError(f"{where}: {kind} has no parameter {k!r} (allowed: {comp.params})")
+        if k in ("rtol", "atol"):
+            try:
+                v = float(v)  # YAML 1.1 reads 1e-6 as a string
+            except (TypeError, ValueError):
+                raise ValueError(f"{where}.{k} must be a number, got {v!r}") from None
+        elif k == "exact_zeros":
+            v = bool(v)
+        out[k] = v
+    return str(kind), tuple(sorted(out.items()))
+
+
+# --------------------------------------------------------------------- evaluation
+
+
+def input_namespace() -> dict[str, Any]:
+    """Names visible to spec expressions: ``np``, ``rng`` and library modules."""
+    from normcourse import constrained, datasets, penalties, solvers
+
+    return {
+        "__builtins__": builtins,
+        "np": np,
+        "rng": np.random.default_rng,
+        "datasets": datasets,
+        "penalties": penalties,
+        "solvers": solvers,
+        "constrained": constrained,
+    }
+
+
+def evaluate_args(check: CheckSpec) -> dict[str, Any]:
+    """The check's arguments as plain values, by parameter name (in parameter order)."""
+    ns = input_namespace()
+    for name, expr in check.let:
+        ns[name] = eval(expr, ns)
+    return {p: to_plain(eval(expr, ns)) for p, expr in check.args}
+
+
+def solution_blocks(source: str) -> list[str]:
+    """The code between every pair of solution markers in a cell's source."""
+    return [m.group("body") for m in SOLUTION_BLOCK.finditer(source)]
+
+
+def has_solution(source: str) -> bool:
+    """True when the cell holds a solution marker."""
+    return BEGIN in source
+
+
+def reference_functions(spec: ExerciseSpec, nb: Any) -> dict[str, Callable[..., Any]]:
+    """The reference callables of an exercise, built in *this* (trusted) process.
+
+    Executes the solution notebook's cells tagged ``setup`` and the cells that hold
+    solution markers, then resolves each function's ``reference`` expression.
+    """
+    ns: dict[str, Any] = {"__name__": "__reference__", "__builtins__": builtins}
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        tags = cell.metadata.get("tags", [])
+        if "setup" in tags or has_solution(cell.source):
+            code = compile(cell.source, f"<{spec.id} cell {i}>", "exec")
+            exec(code, ns)
+    refs: dict[str, Callable[..., Any]] = {}
+    env = {**input_namespace(), **ns}
+    for fname, fs in spec.functions.items():
+        if fs.reference == "solution":
+            fn = ns.get(fname)
+        else:
+            fn = eval(fs.reference, env)
+        if not callable(fn):
+            raise ValueError(f"{spec.source}: reference for {fname} is not callable")
+        refs[fname] = fn
+    return refs
+
+
+@dataclass
+class Task:
+    """A check made concrete: its arguments and the prepared expected answer."""
+
+    check: CheckSpec
+    args: dict[str, Any]
+    expected: Any
+    prepared: Any = field(repr=False, default=None)
+
+    def judge(self, got: Any) -> cmp.Verdict:
+        """Compare a plain returned value with the expected answer."""
+        return cmp.get(self.check.compare).judge(got, self.prepared, self.args, **self.check.params)
+
+
+def expected_value(
+    check: CheckSpec, args: dict[str, Any], refs: Mapping[str, Callable[..., Any]]
+) -> Any:
+    """The expected answer: the ``expect`` expression, or the reference applied to the args."""
+    if check.expect is not None:
+        env = {**input_namespace(), **refs}
+        env.update(args)
+        env["args"] = dict(args)
+        return to_plain(eval(check.expect, env))
+    import copy
+
+    return to_plain(refs[check.function](*copy.deepcopy(list(args.values()))))
+
+
+def make_task(check: CheckSpec, refs: Mapping[str, Callable[..., Any]]) -> Task:
+    """Evaluate a check's inputs and expected answer and prepare its comparator."""
+    args = evaluate_args(check)
+    expected = expected_value(check, args, refs)
+    prepared = cmp.get(check.compare).prepare(expected, args, **check.params)
+    return Task(check, args, expected, prepared)
+
+
+def load_solution(path: str | Path) -> tuple[ExerciseSpec, Any]:
+    """Read a solution notebook; return its validated spec and the notebook."""
+    import jupytext
+
+    path = Path(path)
+    try:
+        nb = jupytext.read(path)
+    except Exception as exc:
+        raise ValueError(f"{path}: cannot read notebook: {exc}") from None
+    return ExerciseSpec.from_metadata(nb.metadata.get("exercise"), str(path)), nb

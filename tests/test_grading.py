@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -424,6 +425,25 @@ def test_limits_validate() -> None:
         sandbox.Limits(memory_mb=100)
     with pytest.raises(ValueError, match="sandbox must be"):
         sandbox.Sandbox.detect("docker")
+
+
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap not installed")
+def test_bwrap_is_used_when_installed() -> None:
+    """A broken bwrap command line must not silently degrade to the rlimits fallback.
+
+    This also covers a checkout that lives under /tmp: the sandbox's private /tmp must not
+    hide the read-only interpreter and package binds (they are mounted after the tmpfs).
+    """
+    box = sandbox.Sandbox.detect("auto")
+    assert box.kind == "bwrap", box.note
+
+
+def test_private_tmp_is_mounted_before_the_read_only_binds(tmp_path: Path) -> None:
+    box = sandbox.Sandbox("bwrap", "", "/usr/bin/bwrap")
+    cmd, _, _ = box.command(tmp_path, None, ["-c", "pass"])
+    tmpfs_at = cmd.index("/tmp", cmd.index("--tmpfs"))
+    first_bind = cmd.index("--ro-bind")
+    assert tmpfs_at < first_bind
 
 
 def test_worker_transform_drops_magics() -> None:

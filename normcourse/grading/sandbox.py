@@ -260,6 +260,14 @@ class Sandbox:
             args.extend(["--ro-bind", src, dest])
             ro_roots.append(dest)
 
+        # Private /tmp and /dev/shm first: the read-only binds below may live under /tmp
+        # (a checkout in /tmp/...), and a tmpfs mounted after them would hide them.
+        size = ["--size", str((limits or Limits()).tmp_mb << 20)] if self._has_size else []
+        args += [
+            "--proc", "/proc", "--dev", "/dev",
+            "--perms", "1777", *size, "--tmpfs", "/tmp",
+            "--perms", "1777", *size, "--tmpfs", "/dev/shm",
+        ]  # fmt: skip
         ro("/usr")
         for name in ("/lib", "/lib64", "/lib32", "/bin", "/sbin"):
             p = Path(name)
@@ -277,11 +285,7 @@ class Sandbox:
             args.extend(["--ro-bind", str(submission), SANDBOX_ROOT])
         else:
             args.extend(["--ro-bind", str(submission), f"{SANDBOX_ROOT}/{submission.name}"])
-        size = ["--size", str((limits or Limits()).tmp_mb << 20)] if self._has_size else []
         args += [
-            "--proc", "/proc", "--dev", "/dev",
-            "--perms", "1777", *size, "--tmpfs", "/tmp",
-            "--perms", "1777", *size, "--tmpfs", "/dev/shm",
             "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
             "--unshare-cgroup-try", "--hostname", "sandbox",
             "--die-with-parent", "--new-session", "--clearenv",

@@ -31,8 +31,10 @@ import numpy as np
 from normcourse._validate import finite_array, finite_tensor_or_array, is_torch, nonneg
 
 __all__ = [
+    "EWC",
     "L1",
     "L2",
+    "L2SP",
     "ElasticNet",
     "GroupL21",
     "NotDifferentiableError",
@@ -539,3 +541,224 @@ class GroupL21(Penalty):
         wts = self._weights_for(a)
         norms = _group_norms_np(a, self._grp)
         return float(np.max(norms / wts)) if norms.size else 0.0
+
+
+# --------------------------------------------------------------------------- anchored penalties
+
+
+def _is_module(obj: Any) -> bool:
+    """True for a ``torch.nn.Module``-like object (has ``parameters()``; not a tensor)."""
+    return not is_torch(obj) and callable(getattr(obj, "parameters", None)) \
+        and callable(getattr(obj, "named_parameters", None))
+
+
+def _as_list(obj: Any, name: str) -> tuple[list[Any], bool]:
+    """The arrays of ``obj`` (a model, a sequence of arrays/tensors or one of them) as a list.
+
+    The flag is True when ``obj`` was a single array or tensor (results are then unwrapped).
+    """
+    if _is_module(obj):
+        items = list(obj.parameters())
+        if not items:
+            raise ValueError(f"{name} is a model without parameters")
+        return items, False
+    if is_torch(obj) or isinstance(obj, np.ndarray):
+        return [obj], True
+    if isinstance(obj, list | tuple):
+        if not obj:
+            raise ValueError(f"{name} must contain at least one array")
+        for k, a in enumerate(obj):
+            if not (is_torch(a) or isinstance(a, np.ndarray)):
+                raise ValueError(
+                    f"{name}[{k}] must be a numpy array or a torch tensor, got {type(a).__name__}"
+                )
+        return list(obj), False
+    raise ValueError(
+        f"{name} must be a torch model, a list of arrays/tensors, or one array/tensor, "
+        f"got {type(obj).__name__}"
+    )
+
+
+def _frozen_copy(a: Any, name: str) -> Any:
+    """A detached float copy of a tensor, or a float64 copy of an array; must be finite."""
+    finite_tensor_or_array(a.detach() if is_torch(a) else a, name)
+    if is_torch(a):
+        return _as_float_tensor(a.detach()).clone()
+    return np.array(a, dtype=np.float64)
+
+
+class _AnchoredQuadratic:
+    r"""R(θ) = (λ/2) Σ_i ω_i (θ_i − θ⁰_i)², the common form of :class:`L2SP` (ω = 1) and
+    :class:`EWC` (ω = the Fisher diagonal F)."""
+
+    smooth = True
+
+    def __init__(self, lam: float, anchor: Any, weights: Any = None) -> None:
+        self.lam = nonneg(lam, "lam")
+        items, self._single = _as_list(anchor, "anchor")
+        self.anchor = [_frozen_copy(a, f"anchor[{k}]") for k, a in enumerate(items)]
+        self.weights: list[Any] | None = None
+        if weights is not None:
+            w_items, _ = _as_list(weights, "fisher")
+            if len(w_items) != len(self.anchor):
+                raise ValueError(
+                    f"fisher must have one array per anchor array ({len(self.anchor)}), "
+                    f"got {len(w_items)}"
+                )
+            ws = []
+            for k, (w, a) in enumerate(zip(w_items, self.anchor, strict=True)):
+                w = _frozen_copy(w, f"fisher[{k}]")
+                if tuple(w.shape) != tuple(a.shape):
+                    raise ValueError(
+                        f"fisher[{k}] has shape {tuple(w.shape)}, but anchor[{k}] has shape "
+                        f"{tuple(a.shape)}"
+                    )
+                if bool((w < 0).any()):
+                    raise ValueError(
+                        f"fisher[{k}] has negative entries; a Fisher diagonal is ≥ 0 (it is a "
+                        "mean of squared gradients)"
+                    )
+                ws.append(w)
+            self.weights = ws
+        self._cache: dict[tuple[int, str, Any, Any], Any] = {}
+
+    # -- conversions -------------------------------------------------------------------
+    def _like(self, k: int, which: str, src: Any, ref: Any) -> Any:
+        """``src`` (anchor or weight number k) in the kind, dtype and device of ``ref``."""
+        if is_torch(ref):
+            import torch
+
+            if is_torch(src) and src.dtype == ref.dtype and src.device == ref.device:
+                return src
+            key = (k, which, ref.dtype, ref.device)
+            hit = self._cache.get(key)
+            if hit is None:
+                hit = torch.as_tensor(src.detach().cpu().numpy() if is_torch(src) else src)
+                hit = hit.to(dtype=ref.dtype, device=ref.device)
+                self._cache[key] = hit
+            return hit
+        return src.detach().cpu().numpy().astype(np.float64) if is_torch(src) else src
+
+    def _params(self, params: Any) -> tuple[list[Any], bool, bool]:
+        items, single = _as_list(params, "params")
+        if len(items) != len(self.anchor):
+            raise ValueError(
+                f"params has {len(items)} arrays but the anchor has {len(self.anchor)}"
+            )
+        kinds = {is_torch(p) for p in items}
+        if len(kinds) > 1:
+            raise ValueError("params must be all torch tensors or all numpy arrays, not a mix")
+        out = []
+        for k, (p, a) in enumerate(zip(items, self.anchor, strict=True)):
+            if tuple(p.shape) != tuple(a.shape):
+                raise ValueError(
+                    f"params[{k}] has shape {tuple(p.shape)}, but anchor[{k}] has shape "
+                    f"{tuple(a.shape)}"
+                )
+            if is_torch(p):
+                out.append(_as_float_tensor(p))
+            else:
+                out.append(_as_float_array(finite_array(p, f"params[{k}]")))
+        return out, single, kinds == {True}
+
+    # -- public API --------------------------------------------------------------------
+    def value(self, params: Any) -> Any:
+        """R(θ). A torch scalar (differentiable) for tensors or a model; a float for arrays."""
+        items, _, torch_kind = self._params(params)
+        total: Any = 0.0
+        for k, p in enumerate(items):
+            d = p - self._like(k, "anchor", self.anchor[k], p)
+            sq = d * d
+            if self.weights is not None:
+                sq = self._like(k, "weight", self.weights[k], p) * sq
+            total = total + sq.sum()
+        out = 0.5 * self.lam * total
+        return out if torch_kind else float(out)
+
+    def __call__(self, params: Any) -> Any:
+        """Same as :meth:`value` — so the object can be passed as ``penalty(model)``."""
+        return self.value(params)
+
+    def grad(self, params: Any) -> Any:
+        """∇R(θ) = λ ω ⊙ (θ − θ⁰), in the structure of ``params`` (list, or one array)."""
+        items, single, _ = self._params(params)
+        out = []
+        for k, p in enumerate(items):
+            g = self.lam * (p - self._like(k, "anchor", self.anchor[k], p))
+            if self.weights is not None:
+                g = self._like(k, "weight", self.weights[k], p) * g
+            out.append(g)
+        return out[0] if single else out
+
+    def prox(self, w: Any, step: float) -> Any:
+        """prox_{ηR}(w) = (w + ηλ ω ⊙ θ⁰) / (1 + ηλ ω), entrywise, η = ``step`` ≥ 0."""
+        step = nonneg(step, "step")
+        items, single, _ = self._params(w)
+        out = []
+        for k, p in enumerate(items):
+            a = self._like(k, "anchor", self.anchor[k], p)
+            c = step * self.lam
+            if self.weights is not None:
+                c = c * self._like(k, "weight", self.weights[k], p)
+            out.append((p + c * a) / (1.0 + c))
+        return out[0] if single else out
+
+
+class L2SP(_AnchoredQuadratic):
+    r"""L2-SP, the "starting point" penalty (Li, Grandvalet & Davoine, ICML 2018):
+
+        R(θ) = (λ/2) ‖θ − θ⁰‖₂² = (λ/2) Σ_i (θ_i − θ⁰_i)²,
+
+    weight decay towards the anchor θ⁰ (pre-trained weights, or the weights reached on the
+    previous task) instead of towards 0. Li et al. write α for λ.
+
+    * ``anchor`` — θ⁰: a torch model (its parameters are copied, in ``model.parameters()``
+      order), a list of arrays/tensors, or a single array/tensor; it is copied (frozen).
+    * ``value(params)`` — ``params`` in the same structure (a model, a list, one array):
+      a differentiable torch scalar for tensors/models (``loss = data_loss + penalty(model)``
+      in any torch loop), a float for numpy arrays;
+    * ``grad(params)`` = λ(θ − θ⁰); ``prox(w, step)`` = (w + ηλθ⁰)/(1 + ηλ), a shrinkage
+      towards θ⁰ (the L2 prox w/(1 + ηλ) when θ⁰ = 0).
+
+    ``ValueError`` for λ < 0, a structure or shape that does not match the anchor, NaN/inf.
+    """
+
+    def __init__(self, lam: float, anchor: Any) -> None:
+        super().__init__(lam, anchor)
+
+    def __repr__(self) -> str:
+        return f"L2SP(lam={self.lam!r}, {len(self.anchor)} arrays)"
+
+
+class EWC(_AnchoredQuadratic):
+    r"""Elastic weight consolidation (Kirkpatrick et al., PNAS 2017), diagonal Fisher:
+
+        R(θ) = (λ/2) Σ_i F_i (θ_i − θ*_i)²,
+
+    with θ* the weights after the previous task and F_i ≥ 0 the diagonal of the Fisher
+    information of that task at θ* (e.g. :func:`normcourse.continual.fisher_diagonal`).
+    It is the Laplace approximation of the old task's log-posterior: weights the old task
+    is sensitive to (large F_i) are held close to θ*, the others are free. With F = 1 it is
+    exactly :class:`L2SP` around θ*.
+
+    * ``anchor`` — θ*, and ``fisher`` — F, in the same structure (a model's parameters, a
+      list of arrays/tensors, or one array/tensor); both are copied;
+    * ``value``, ``grad`` = λ F ⊙ (θ − θ*), ``prox`` = (w + ηλF ⊙ θ*)/(1 + ηλF): as in
+      :class:`L2SP`.
+
+    ``ValueError`` for λ < 0, F with negative entries, shapes that do not match, NaN/inf.
+    """
+
+    def __init__(self, lam: float, anchor: Any, fisher: Any) -> None:
+        if fisher is None:
+            raise ValueError("fisher must be given (use L2SP for the unweighted penalty)")
+        super().__init__(lam, anchor, fisher)
+
+    @property
+    def fisher(self) -> list[Any]:
+        """The Fisher diagonal F, one array/tensor per anchor array."""
+        assert self.weights is not None
+        return self.weights
+
+    def __repr__(self) -> str:
+        return f"EWC(lam={self.lam!r}, {len(self.anchor)} arrays)"

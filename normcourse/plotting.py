@@ -1492,8 +1492,9 @@ def tradeoff_plot(
         if not (x.shape == y.shape == lam.shape):
             raise ValueError(f"curves[{name!r}]: new, old and lams must have the same length")
         ax.plot(x, y, "o-", color=f"C{i}", lw=1.5, ms=4, label=name)
+        dy = 4 if i % 2 == 0 else -10  # alternate curves label above / below their points
         for xi, yi, li in zip(x, y, lam, strict=True):
-            ax.annotate(f"{li:g}", (xi, yi), xytext=(3, 3), textcoords="offset points",
+            ax.annotate(f"{li:g}", (xi, yi), xytext=(3, dy), textcoords="offset points",
                         fontsize=7, color=f"C{i}")
     for k, (name, (xn, yo)) in enumerate((points or {}).items()):
         ax.plot([xn], [yo], marker="*", ms=11, ls="none", color=f"C{len(curves) + k}",

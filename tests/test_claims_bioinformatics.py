@@ -1,0 +1,140 @@
+"""Claims made by book/applications/bioinformatics.md, pinned on the library.
+
+Each test reruns one experiment of the page on the page's own seeded data and checks the
+statement the text makes about it, so a library change that would make the text wrong
+fails here and not only in the book.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from normcourse import datasets, selection
+from normcourse.diagnostics import holdout
+from normcourse.plotting import entry_order
+from normcourse.solvers import lambda_max
+
+
+@pytest.fixture(scope="module")
+def study() -> datasets.ExpressionStudy:
+    return datasets.expression_study(seed=0)
+
+
+@pytest.fixture(scope="module")
+def runs(study: datasets.ExpressionStudy) -> dict[str, selection.MethodPath]:
+    return selection.compare_methods(study.X, study.y, study.groups, study.causal,
+                                     study.causal_pathway_mask, n_lams=40, eps=0.02,
+                                     l1_ratio=0.5, n_folds=5, seed=0)
+
+
+@pytest.fixture(scope="module")
+def in_causal_pathway(study: datasets.ExpressionStudy) -> np.ndarray:
+    mask = np.zeros(study.X.shape[1], dtype=bool)
+    for m in study.causal_pathways:
+        mask[study.groups[m]] = True
+    return mask
+
+
+def test_study_is_as_described(study: datasets.ExpressionStudy,
+                               in_causal_pathway: np.ndarray) -> None:
+    assert study.X.shape == (100, 1000)
+    sizes = [len(g) for g in study.groups]
+    assert min(sizes) >= 10 and max(sizes) <= 20 and sum(sizes) == 1000
+    assert study.causal.sum() == 18 and len(study.causal_pathways) == 3
+    assert (in_causal_pathway & ~study.causal).sum() == 29  # the pathway-mates
+    C = np.corrcoef(study.X[:, study.groups[0]], rowvar=False)
+    assert C[np.triu_indices_from(C, 1)].mean() == pytest.approx(0.8, abs=0.05)
+
+
+def test_cv_lasso_reports_mostly_false_genes(runs: dict[str, selection.MethodPath]) -> None:
+    lasso = runs["lasso"]
+    assert lasso.variables.precision[lasso.chosen] < 0.5
+    assert lasso.variables.recall[lasso.chosen] > 0.5  # … while finding most causal genes
+
+
+def test_enet_recall_at_least_lasso_with_more_genes(
+        runs: dict[str, selection.MethodPath]) -> None:
+    lasso, enet = runs["lasso"], runs["elastic net"]
+    assert enet.variables.recall[enet.chosen] >= lasso.variables.recall[lasso.chosen]
+    assert enet.variables.n_selected[enet.chosen] > lasso.variables.n_selected[lasso.chosen]
+    # same ℓ1 weight on the same grid: the elastic net differs only by its ridge term
+    np.testing.assert_allclose(enet.lams * 0.5, lasso.lams)
+
+
+def test_group_lasso_finds_the_causal_pathways_first(
+        runs: dict[str, selection.MethodPath], study: datasets.ExpressionStudy) -> None:
+    group, lasso = runs["group lasso"], runs["lasso"]
+    order = entry_order(selection.group_norms(group.coefs, study.groups))
+    assert sorted(order[:3]) == study.causal_pathways
+    assert group.groups.recall[group.chosen] == 1.0
+    assert group.groups.precision[group.chosen] > 2 * lasso.groups.precision[lasso.chosen]
+    assert lasso.groups.n_selected[lasso.chosen] == 25
+    assert group.groups.n_selected[group.chosen] == 7
+    # lasso and elastic net also touch the corner (1, 1) of the pathway panel
+    for name in ("lasso", "elastic net", "group lasso"):
+        assert np.any(runs[name].groups.wrong == 0)
+    # gene-level precision of the group lasso is capped by the share of causal genes
+    cap = 18 / 47
+    assert group.variables.precision[group.groups.n_selected > 0].max() <= cap + 1e-12
+
+
+@pytest.fixture(scope="module")
+def stab(study: datasets.ExpressionStudy) -> selection.StabilityResult:
+    lam_max = lambda_max(study.X, study.y)
+    grid = np.geomspace(lam_max, 0.2 * lam_max, 15)
+    return selection.stability_selection(study.X, study.y, grid, n_resamples=50,
+                                         fraction=0.5, seed=0)
+
+
+def test_stable_sets_lie_in_causal_pathways(stab: selection.StabilityResult,
+                                            study: datasets.ExpressionStudy,
+                                            in_causal_pathway: np.ndarray) -> None:
+    p = study.X.shape[1]
+    for pi in (0.6, 0.75, 0.9):
+        assert in_causal_pathway[stab.stable_set(pi)].all()
+    top = selection.support_metrics(np.isin(np.arange(p), stab.stable_set(0.9)), study.causal)
+    assert top.tp > 0 and top.fp == 0
+    assert stab.error_bound(0.9) < 1
+    # at lower thresholds false genes appear, more than the bound allows for on average
+    low = selection.support_metrics(np.isin(np.arange(p), stab.stable_set(0.6)), study.causal)
+    assert low.fp > stab.error_bound(0.6)
+
+
+def test_stability_separates_causal_from_noise(stab: selection.StabilityResult,
+                                               study: datasets.ExpressionStudy) -> None:
+    assert stab.max_freq[study.causal].mean() > 20 * stab.max_freq[~study.causal].mean()
+
+
+def test_enet_stability_trades_precision_for_recall(
+        stab: selection.StabilityResult, study: datasets.ExpressionStudy,
+        in_causal_pathway: np.ndarray) -> None:
+    p = study.X.shape[1]
+    enet = selection.stability_selection(study.X, study.y, 2 * stab.lams, n_resamples=50,
+                                         seed=0, method="enet", l1_ratio=0.5)
+    s_enet = selection.support_metrics(np.isin(np.arange(p), enet.stable_set(0.9)),
+                                       study.causal)
+    s_lasso = selection.support_metrics(np.isin(np.arange(p), stab.stable_set(0.9)),
+                                        study.causal)
+    assert s_enet.recall > s_lasso.recall and s_enet.precision < s_lasso.precision
+    assert in_causal_pathway[enet.stable_set(0.9)].all()
+    assert 0.4 < s_enet.fp / (s_enet.tp + s_enet.fp) < 0.6      # "about half"
+    assert s_enet.fp > 3 * enet.error_bound(0.9)                # "many more than its bound"
+    assert enet.error_bound(0.9) > stab.error_bound(0.9)        # "(already weaker)"
+
+
+def test_breast_cancer_accuracy_claims() -> None:
+    bc = datasets.breast_cancer()
+    split = holdout(bc.X, bc.y, n_val=169, seed=0)
+    y_train = np.sign(split.y_train + split.y_mean)
+    y_test = np.sign(split.y_val + split.y_mean)
+    np.testing.assert_array_equal(np.abs(y_train), 1.0)
+    path = selection.logistic_l1_path(split.X_train, y_train, n_lams=40, eps=1e-3)
+    k = (path.coefs != 0).sum(axis=1)
+    acc = selection.accuracy(split.X_val, y_test, path.coefs)
+    few = (k > 0) & (k <= 5)
+    assert acc[few].max() >= 0.93
+    assert acc.max() - acc[few].max() < 0.05
+    assert acc[np.argmax(k)] <= acc[(k > 0) & (k <= 15)].max()
+    first = [bc.feature_names[j] for j in entry_order(path.coefs)[:3]]
+    assert first == ["worst concave points", "mean concave points", "worst radius"]

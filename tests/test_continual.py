@@ -18,14 +18,6 @@ from normcourse.penalties import EWC, L2, L2SP
 from normcourse.robustness import mlp
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
 def _model(seed: int = 0, dtype: torch.dtype = torch.float64) -> nn.Sequential:
     return mlp([5, 7, 4], seed=seed).to(dtype)
 

@@ -17,15 +17,6 @@ from torch.nn.utils.parametrizations import spectral_norm
 from normcourse import datasets, gan
 from normcourse.robustness import lipschitz_upper_bound, mlp
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
 # --------------------------------------------------------------------------- SpectralNormLinear
 
 

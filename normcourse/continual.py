@@ -37,6 +37,7 @@ import torch
 from torch import nn
 from torch.func import functional_call, grad, vmap
 
+from normcourse._torch import torch_threads
 from normcourse._validate import finite_array, nonneg, positive, positive_int
 from normcourse.penalties import EWC, L2SP
 from normcourse.robustness import _as_input, _as_labels, mlp, train_classifier
@@ -328,10 +329,7 @@ def run_sequence(
     if num_threads is not None:
         num_threads = positive_int(num_threads, "num_threads")
 
-    old_threads = torch.get_num_threads()
-    if num_threads is not None:
-        torch.set_num_threads(num_threads)
-    try:
+    with torch_threads(num_threads):
         model = mlp([d, *widths, n_classes], seed=int(seed))
         T = len(tasks)
         A = np.zeros((T, T))
@@ -357,8 +355,6 @@ def run_sequence(
                                     batch_size=fisher_batch_size)
                 fishers.append(F)
                 ewc_terms.append(EWC(lam, model, F))
-    finally:
-        torch.set_num_threads(old_threads)
     names = [str(getattr(t, "name", f"task {k}")) for k, t in enumerate(tasks)]
     return SequenceResult(method=method, lam=lam, accuracy=A, task_names=names, model=model,
                           fishers=fishers)

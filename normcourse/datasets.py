@@ -546,6 +546,23 @@ class DigitsTask:
     permutation: np.ndarray
 
 
+def digits(test_size: float = 0.25, seed: int = 0) -> DigitsTask:
+    """scikit-learn's 1 797 8×8 digit images, pixels divided by 16 (so in [0, 1]), split once
+    into a stratified train/test split with ``test_size`` of the images for testing
+    (``random_state=seed``). Labels are the digits 0–9 as int64."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    if not 0 < float(test_size) < 1:
+        raise ValueError(f"test_size must be in (0, 1), got {test_size!r}")
+    d = load_digits()
+    X = np.asarray(d.data, dtype=np.float64) / 16.0
+    Xtr, Xte, ytr, yte = train_test_split(X, d.target.astype(np.int64), test_size=test_size,
+                                          random_state=seed, stratify=d.target)
+    return DigitsTask(name="original", X_train=Xtr, y_train=ytr, X_test=Xte, y_test=yte,
+                      permutation=np.arange(64))
+
+
 def permuted_digits(n_tasks: int = 3, test_size: float = 0.3, seed: int = 0) -> list[DigitsTask]:
     """A sequence of "permuted digits" tasks (the permuted-MNIST protocol on 8×8 digits).
 
@@ -558,16 +575,9 @@ def permuted_digits(n_tasks: int = 3, test_size: float = 0.3, seed: int = 0) -> 
     for one task is useless for the next — the permuted-MNIST setting in which Kirkpatrick
     et al. (2017) measured forgetting, on a data set small enough for a laptop CPU.
     """
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-
     T = positive_int(n_tasks, "n_tasks")
-    if not 0 < float(test_size) < 1:
-        raise ValueError(f"test_size must be in (0, 1), got {test_size!r}")
-    d = load_digits()
-    X = np.asarray(d.data, dtype=np.float64) / 16.0
-    Xtr, Xte, ytr, yte = train_test_split(X, d.target.astype(np.int64), test_size=test_size,
-                                          random_state=seed, stratify=d.target)
+    base = digits(test_size=test_size, seed=seed)
+    Xtr, Xte, ytr, yte = base.X_train, base.X_test, base.y_train, base.y_test
     rng = np.random.default_rng(seed)
     tasks = []
     for t in range(T):

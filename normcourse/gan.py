@@ -46,6 +46,7 @@ from torch import nn
 from torch.nn.utils import parametrize
 
 from normcourse import datasets
+from normcourse._torch import torch_threads
 from normcourse._validate import finite_array, nonneg, positive, positive_int
 from normcourse.robustness import SpectralPenalty, lipschitz_upper_bound, mlp, power_iteration
 
@@ -372,10 +373,7 @@ def train_gan(
     ring = datasets.ring_of_gaussians(steps * batch_size, n_modes=n_modes, radius=radius,
                                       std=std, seed=seed)
     real_all = torch.as_tensor(ring.X, dtype=torch.float32)
-    old_threads = torch.get_num_threads()
-    if num_threads is not None:
-        torch.set_num_threads(num_threads)
-    try:
+    with torch_threads(num_threads):
         G = mlp([z_dim, width, width, 2], seed=seed)
         D = mlp([2, width, width, 1], seed=seed + 1_000)
         if variant == "sn":
@@ -426,8 +424,6 @@ def train_gan(
                 snaps[k] = sample()
         G.eval()
         D.eval()
-    finally:
-        torch.set_num_threads(old_threads)
     return GanHistory(
         variant=variant, seed=seed, record_steps=np.asarray(rec_steps), lipschitz=np.asarray(lips),
         d_loss=d_loss, g_loss=g_loss, snapshots=snaps, centers=ring.centers, std=float(std),

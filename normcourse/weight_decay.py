@@ -16,8 +16,7 @@ Least squares is L(θ) = (1/2n)‖y − Xθ‖², as everywhere in the course.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +24,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from normcourse import datasets
 from normcourse import optim as nopt
+from normcourse._torch import torch_threads
 from normcourse._validate import finite_array, nonneg, positive, positive_int, same_rows
 from normcourse.constrained import ridge
 from normcourse.datasets import Regression
@@ -43,21 +44,6 @@ __all__ = [
 ]
 
 DT = torch.float64
-
-
-@contextmanager
-def _one_thread() -> Iterator[None]:
-    """Run torch on one intra-op thread, then restore the setting.
-
-    The models here are tiny: extra threads only add synchronisation, and on busy cores
-    a spinning second thread makes a 0.2 s run take seconds.
-    """
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _unit_interval(value: float, name: str) -> float:
@@ -321,12 +307,8 @@ class DigitsRun:
 
 
 def _digits_split(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-
-    d = load_digits()
-    X = np.asarray(d.data, dtype=np.float64) / 16.0  # pixel intensities 0…16 → [0, 1]
-    return train_test_split(X, d.target, test_size=0.25, random_state=seed, stratify=d.target)
+    t = datasets.digits(test_size=0.25, seed=seed)
+    return t.X_train, t.X_test, t.y_train, t.y_test
 
 
 def train_digits_mlp(
@@ -352,7 +334,7 @@ def train_digits_mlp(
     hidden = positive_int(hidden, "hidden")
     epochs = positive_int(epochs, "epochs")
     batch_size = positive_int(batch_size, "batch_size")
-    with _one_thread():
+    with torch_threads(1):
         return _train_digits(bool(decoupled), lam, lr, hidden, epochs, batch_size, seed)
 
 

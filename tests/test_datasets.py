@@ -44,6 +44,17 @@ def test_row_sparse_and_diabetes() -> None:
     assert d.feature_names[2] == "bmi"
 
 
+def test_digits_split_is_stratified_and_shared_by_permuted_tasks() -> None:
+    d = datasets.digits(test_size=0.25, seed=0)
+    assert d.X_train.shape == (1347, 64) and d.X_test.shape == (450, 64)
+    assert d.X_train.min() == 0.0 and d.X_train.max() == 1.0
+    share = np.bincount(d.y_test) / (np.bincount(d.y_test) + np.bincount(d.y_train))
+    np.testing.assert_allclose(share, 0.25, atol=0.01)  # stratified: each digit split 75/25
+    tasks = datasets.permuted_digits(n_tasks=2, test_size=0.25, seed=0)
+    np.testing.assert_array_equal(tasks[0].X_train, d.X_train)
+    np.testing.assert_array_equal(tasks[1].X_train, d.X_train[:, tasks[1].permutation])
+
+
 @pytest.mark.parametrize(
     ("call", "arg"),
     [
@@ -55,6 +66,7 @@ def test_row_sparse_and_diabetes() -> None:
         (lambda: datasets.correlated_groups(coef=(1.0,)), "coef"),
         (lambda: datasets.row_sparse_regression(n_features=3, n_informative=4), "n_informative"),
         (lambda: datasets.additive_polynomial(n_inputs=1), "n_inputs"),
+        (lambda: datasets.digits(test_size=1.0), "test_size"),
     ],
 )
 def test_bad_arguments_are_named(call, arg: str) -> None:

@@ -63,13 +63,17 @@ class Holdout:
     y_mean: float
 
 
-def holdout(X: Any, y: Any, n_val: int, seed: int = 0, standardize: bool = True) -> Holdout:
+def holdout(
+    X: Any, y: Any, n_val: int, seed: int = 0, standardize: bool = True, center_y: bool = True
+) -> Holdout:
     r"""Random split into n − ``n_val`` training and ``n_val`` validation samples.
 
     With ``standardize`` every column is centred and scaled by the *training* mean and
-    standard deviation (constant columns keep scale 1) and y is centred by the training
-    mean, so a model without intercept is fair and the validation set leaks nothing into
-    the preprocessing. ``seed`` fixes the permutation (``numpy.random.default_rng``).
+    standard deviation (constant columns keep scale 1) and, for regression targets
+    (``center_y=True``), y is centred by the training mean, so a model without intercept is
+    fair and the validation set leaks nothing into the preprocessing. Pass
+    ``center_y=False`` for class labels such as ±1. ``seed`` fixes the permutation
+    (``numpy.random.default_rng``).
     """
     Xa = finite_array(X, "X", ndim=2)
     ya = finite_array(y, "y", ndim=(1, 2))
@@ -85,7 +89,8 @@ def holdout(X: Any, y: Any, n_val: int, seed: int = 0, standardize: bool = True)
         mean = Xa[tr].mean(axis=0)
         sd = Xa[tr].std(axis=0)
         scale = np.where(sd > 0, sd, 1.0)
-        y_mean = ya[tr].mean(axis=0)
+        if center_y:
+            y_mean = ya[tr].mean(axis=0)
     return Holdout(
         X_train=(Xa[tr] - mean) / scale,
         y_train=ya[tr] - y_mean,

@@ -226,3 +226,15 @@ def test_sweep_plot_shades_every_lambda_and_marks_the_best() -> None:
     with pytest.raises(ValueError, match="lams"):
         dof_plot(Xt, [0.0, 1.0])
     plt.close("all")
+
+
+def test_holdout_keeps_class_labels_when_not_centering_y() -> None:
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((50, 3))
+    y = np.where(rng.standard_normal(50) > 0, 1.0, -1.0)
+    split = holdout(X, y, n_val=10, seed=0, center_y=False)
+    assert set(np.unique(split.y_train)) | set(np.unique(split.y_val)) == {-1.0, 1.0}
+    assert split.y_mean == 0.0
+    centred = holdout(X, y, n_val=10, seed=0)
+    np.testing.assert_allclose(centred.y_train + centred.y_mean, split.y_train)
+    np.testing.assert_array_equal(centred.X_train, split.X_train)

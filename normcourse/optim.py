@@ -173,6 +173,39 @@ class _ValidatedOptimizer(Optimizer):
             grads.append(p.grad)
         return params, grads
 
+    def _momentum_sgd_group(
+        self,
+        group: dict[str, Any],
+        *,
+        dampening: float,
+        nesterov: bool,
+        weight_decay: float,
+        decoupled: bool,
+    ) -> list[Tensor]:
+        """The (momentum) SGD step of one param group, per (device, dtype) bucket, with the
+        momentum buffers kept in ``self.state``; returns the parameters that were stepped."""
+        params, grads = self._grads_of(group)
+        momentum = group["momentum"]
+        for idx in self._by_device_dtype(params):
+            ps = [params[i] for i in idx]
+            bufs: list[Tensor | None] = (
+                [self.state[p].get("momentum_buffer") for p in ps] if momentum != 0 else []
+            )
+            _momentum_sgd_(
+                ps,
+                [grads[i] for i in idx],
+                bufs,
+                lr=group["lr"],
+                momentum=momentum,
+                dampening=dampening,
+                nesterov=nesterov,
+                weight_decay=weight_decay,
+                decoupled=decoupled,
+            )
+            for p, b in zip(ps, bufs, strict=False):
+                self.state[p]["momentum_buffer"] = b
+        return params
+
 
 def _momentum_sgd_(
     params: list[Tensor],
@@ -291,26 +324,13 @@ class SGD(_ValidatedOptimizer):
             with torch.enable_grad():
                 loss = closure()
         for group in self.param_groups:
-            params, grads = self._grads_of(group)
-            momentum = group["momentum"]
-            for idx in self._by_device_dtype(params):
-                ps = [params[i] for i in idx]
-                bufs: list[Tensor | None] = (
-                    [self.state[p].get("momentum_buffer") for p in ps] if momentum != 0 else []
-                )
-                _momentum_sgd_(
-                    ps,
-                    [grads[i] for i in idx],
-                    bufs,
-                    lr=group["lr"],
-                    momentum=momentum,
-                    dampening=group["dampening"],
-                    nesterov=group["nesterov"],
-                    weight_decay=group["weight_decay"],
-                    decoupled=group["decoupled"],
-                )
-                for p, b in zip(ps, bufs, strict=False):
-                    self.state[p]["momentum_buffer"] = b
+            self._momentum_sgd_group(
+                group,
+                dampening=group["dampening"],
+                nesterov=group["nesterov"],
+                weight_decay=group["weight_decay"],
+                decoupled=group["decoupled"],
+            )
         return loss
 
 
@@ -580,32 +600,14 @@ class ProxSGD(_ValidatedOptimizer):
             with torch.enable_grad():
                 loss = closure()
         for group in self.param_groups:
-            params, grads = self._grads_of(group)
-            momentum = group["momentum"]
-            lr = group["lr"]
-            for idx in self._by_device_dtype(params):
-                ps = [params[i] for i in idx]
-                bufs: list[Tensor | None] = (
-                    [self.state[p].get("momentum_buffer") for p in ps] if momentum != 0 else []
-                )
-                _momentum_sgd_(
-                    ps,
-                    [grads[i] for i in idx],
-                    bufs,
-                    lr=lr,
-                    momentum=momentum,
-                    dampening=0.0,
-                    nesterov=False,
-                    weight_decay=0.0,
-                    decoupled=False,
-                )
-                for p, b in zip(ps, bufs, strict=False):
-                    self.state[p]["momentum_buffer"] = b
+            params = self._momentum_sgd_group(
+                group, dampening=0.0, nesterov=False, weight_decay=0.0, decoupled=False
+            )
             penalty = group["penalty"]
             if penalty is None:
                 continue
             for p in params:
-                self._apply_prox(p, penalty, lr, group["transpose"])
+                self._apply_prox(p, penalty, group["lr"], group["transpose"])
         return loss
 
     @staticmethod

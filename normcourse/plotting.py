@@ -1531,3 +1531,31 @@ def attractor_plot(X, names: Sequence[str] = ("x", "y", "z"), ax=None,
     if title:
         ax.set_title(title)
     return ax
+
+
+def support_pattern_plot(
+    matrices: Mapping[str, np.ndarray],
+    title: str = "Nonzero pattern of W (black = nonzero weight)",
+    xlabel: str = "output j",
+    ylabel: str = "input feature i",
+):
+    """Small multiples of the nonzero pattern of weight matrices W (d × m), side by side.
+
+    Each panel is titled with the number of input features in use — rows of W with at
+    least one nonzero weight. Returns the figure.
+    """
+    import matplotlib.pyplot as plt
+
+    if not matrices:
+        raise ValueError("matrices must hold at least one named matrix")
+    Ms = {name: finite_array(M, f"matrices[{name!r}]", ndim=2) for name, M in matrices.items()}
+    fig, axes = plt.subplots(1, len(Ms), figsize=(2.7 * len(Ms), 4.2), sharey=True,
+                             layout="constrained", squeeze=False)
+    for ax, (name, M) in zip(axes[0], Ms.items(), strict=True):
+        used = int(np.count_nonzero(np.any(M != 0, axis=1)))
+        ax.imshow(M != 0, cmap="Greys", aspect="auto", interpolation="nearest", vmin=0, vmax=1)
+        ax.set_title(f"{name}: {used} inputs used", fontsize=10)
+        ax.set_xlabel(xlabel)
+    axes[0][0].set_ylabel(ylabel)
+    fig.suptitle(title, fontsize=10)
+    return fig

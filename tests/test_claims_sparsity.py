@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from normcourse import datasets
+from normcourse import datasets, plotting
 from normcourse.penalties import L1, GroupL21
 from normcourse.plotting import entry_order
 from normcourse.solvers import (
@@ -115,3 +115,17 @@ def test_entry_order_validates_and_orders() -> None:
     assert entry_order(C) == [1, 0, 2]
     with pytest.raises(ValueError, match="coefs"):
         entry_order(np.zeros(3))
+
+
+def test_support_pattern_plot_counts_inputs_in_use() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    W = np.zeros((4, 2))
+    W[0, 1] = 1.0
+    W[2] = 3.0
+    fig = plotting.support_pattern_plot({"a": W, "b": np.ones((4, 2))})
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles == ["a: 2 inputs used", "b: 4 inputs used"]
+    with pytest.raises(ValueError, match="matrices"):
+        plotting.support_pattern_plot({})

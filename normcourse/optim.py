@@ -159,6 +159,14 @@ class _ValidatedOptimizer(Optimizer):
             buckets.setdefault((p.device, p.dtype), []).append(i)
         return list(buckets.values())
 
+    @staticmethod
+    def _evaluate(closure: Closure | None) -> Any:
+        """The closure's loss (evaluated with gradients enabled), or ``None`` without one."""
+        if closure is None:
+            return None
+        with torch.enable_grad():
+            return closure()
+
     def _grads_of(self, group: dict[str, Any]) -> tuple[list[Tensor], list[Tensor]]:
         params: list[Tensor] = []
         grads: list[Tensor] = []
@@ -319,10 +327,7 @@ class SGD(_ValidatedOptimizer):
 
         Returns the closure's loss, or ``None``.
         """
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
+        loss = self._evaluate(closure)
         for group in self.param_groups:
             self._momentum_sgd_group(
                 group,
@@ -436,10 +441,7 @@ class Adam(_ValidatedOptimizer):
 
         Returns the closure's loss, or ``None``.
         """
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
+        loss = self._evaluate(closure)
         for group in self.param_groups:
             params, grads = self._grads_of(group)
             for idx in self._by_device_dtype(params):
@@ -595,10 +597,7 @@ class ProxSGD(_ValidatedOptimizer):
 
         Returns the closure's loss, or ``None``.
         """
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
+        loss = self._evaluate(closure)
         for group in self.param_groups:
             params = self._momentum_sgd_group(
                 group, dampening=0.0, nesterov=False, weight_decay=0.0, decoupled=False

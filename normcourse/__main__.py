@@ -1,12 +1,13 @@
-"""Command line: ``normcourse release`` and ``normcourse grade`` (also ``python -m normcourse``).
+"""Command line: ``normcourse release``, ``grade`` and ``audit`` (also ``python -m normcourse``).
 
 Exit codes
 ----------
 0  success (``grade``: every submission graded without problems; ``release --check``:
-   the generated files are up to date)
-1  ``grade``: at least one submission had a problem (unreadable or unidentified notebook,
-   a cell or check that crashed, hung or hit a limit — see the ``notes`` column of
-   ``grades.csv``); ``release --check``: generated files are out of date
+   the generated files are up to date; ``audit``: every rule holds)
+1  ``audit``: a rule is broken (see its report); ``grade``: at least one submission had
+   a problem (unreadable or unidentified notebook, a cell or check that crashed, hung or
+   hit a limit — see the ``notes`` column of ``grades.csv``);
+   ``release --check``: generated files are out of date
 2  usage error: bad arguments, missing folders, an invalid exercise spec
 """
 
@@ -27,13 +28,15 @@ def _parser() -> argparse.ArgumentParser:
         description="Release exercises from solutions/ and grade student submissions.",
         epilog=EPILOG,
     )
-    sub = p.add_subparsers(dest="command", required=True, metavar="{release,grade}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="{release,grade,audit}")
     r = sub.add_parser(
         "release",
         help="generate exercises/, book/practice/ pages and the public checks from solutions/",
         epilog=EPILOG,
     )
     r.add_argument("--root", type=Path, default=Path("."), help="project root (default: .)")
+    r.add_argument("--only", nargs="+", metavar="ID",
+                   help="render just these exercises (not the practice index)")
     r.add_argument("--check", action="store_true",
                    help="write nothing; exit 1 if the generated files are out of date")
     g = sub.add_parser(
@@ -58,7 +61,27 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--sandbox", choices=("auto", "bwrap", "rlimits"), default="auto",
                    help="isolation: bubblewrap if available (auto), or rlimits only")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
+    a = sub.add_parser(
+        "audit",
+        help="grade each exercise's reference and declared mistakes; exit 1 on a rule break",
+        epilog="exit codes: 0 every rule holds; 1 a rule is broken; 2 usage error.",
+    )
+    a.add_argument("ids", nargs="*", metavar="ID", help="exercise ids (default: all)")
+    a.add_argument("--solutions", type=Path, default=Path("solutions"),
+                   help="folder of solution notebooks (default: ./solutions)")
+    a.add_argument("--jobs", "-j", type=int, default=2, help="notebooks graded in parallel")
+    a.add_argument("--sandbox", choices=("auto", "bwrap", "rlimits"), default="auto")
+    a.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from normcourse.grading import audit
+
+    run = audit.audit(args.solutions, args.ids or None, jobs=args.jobs, sandbox=args.sandbox,
+                      progress=not args.no_progress)
+    print(audit.report(run))
+    return 1 if run.violations else 0
 
 
 def _release(args: argparse.Namespace) -> int:
@@ -74,7 +97,7 @@ def _release(args: argparse.Namespace) -> int:
             return 1
         print("generated exercise files are up to date")
         return 0
-    changed = release.write(layout)
+    changed = release.write(layout, set(args.only) if args.only else None)
     for p in changed:
         print(f"wrote {p.relative_to(layout.root)}")
     print(f"release: {len(changed)} file(s) changed")
@@ -117,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "release":
             return _release(args)
+        if args.command == "audit":
+            return _audit(args)
         return _grade(args)
     except ValueError as exc:
         print(f"normcourse {args.command}: error: {exc}", file=sys.stderr)

@@ -100,14 +100,39 @@ class CheckSpec:
 
 
 @dataclass(frozen=True)
+class MistakeSpec:
+    """A declared wrong implementation of one graded function, used to test the checks.
+
+    It is made from the reference solution either by ``replace`` — (old, new) text edits
+    of the solution cell that defines ``function``, each old text occurring exactly once
+    there — or by ``code``, a whole wrong definition run right after that cell.
+    """
+
+    name: str
+    function: str
+    why: str
+    replace: tuple[tuple[str, str], ...] = ()
+    code: str | None = None
+
+
+@dataclass(frozen=True)
 class ExerciseSpec:
-    """An exercise: id, title, the functions to write and the checks."""
+    """An exercise: id, title, the functions to write, the checks and the declared mistakes.
+
+    ``page`` is the book page it practises (``principles/sparsity``), ``topic`` a short
+    phrase for the practice index, ``difficulty`` 1–3 and ``minutes`` the estimated time.
+    """
 
     id: str
     title: str
     functions: Mapping[str, FunctionSpec]
     checks: tuple[CheckSpec, ...]
     source: str = ""
+    page: str | None = None
+    topic: str = ""
+    difficulty: int | None = None
+    minutes: int | None = None
+    mistakes: tuple[MistakeSpec, ...] = ()
 
     @property
     def public(self) -> tuple[CheckSpec, ...]:
@@ -157,10 +182,76 @@ class ExerciseSpec:
                 raise ValueError(f"{where}.checks: duplicate check name {check.name!r}")
             seen.add(check.name)
             checks.append(check)
-        spec = cls(ex_id, str(title), functions, tuple(checks), source)
+        page = meta.get("page")
+        if page is not None and (not isinstance(page, str) or not re.fullmatch(
+                r"(principles|applications)/[a-z0-9-]+", page)):
+            raise ValueError(f"{where}.page must look like 'principles/some-page', got {page!r}")
+        topic = meta.get("topic", "")
+        if not isinstance(topic, str):
+            raise ValueError(f"{where}.topic must be text")
+        difficulty = meta.get("difficulty")
+        if difficulty is not None and (isinstance(difficulty, bool)
+                                       or difficulty not in (1, 2, 3)):
+            raise ValueError(f"{where}.difficulty must be 1, 2 or 3, got {difficulty!r}")
+        minutes = meta.get("minutes")
+        if minutes is not None and (isinstance(minutes, bool) or not isinstance(minutes, int)
+                                    or not 1 <= minutes <= 600):
+            raise ValueError(f"{where}.minutes must be a whole number of minutes, got {minutes!r}")
+        mistakes = _parse_mistakes(meta.get("mistakes") or [], functions, f"{where}.mistakes")
+        spec = cls(ex_id, str(title), functions, tuple(checks), source, page,
+                   " ".join(topic.split()), difficulty, minutes, mistakes)
         if not spec.public:
             raise ValueError(f"{where}: at least one check must be public")
         return spec
+
+
+def _parse_mistakes(
+    meta: Any, functions: Mapping[str, FunctionSpec], where: str
+) -> tuple[MistakeSpec, ...]:
+    if not isinstance(meta, list):
+        raise ValueError(f"{where} must be a list of {{name, function, why, replace | code}}")
+    out: list[MistakeSpec] = []
+    for i, m in enumerate(meta):
+        w = f"{where}[{i}]"
+        if not isinstance(m, Mapping):
+            raise ValueError(f"{w} must be a mapping")
+        unknown = set(m) - {"name", "function", "why", "replace", "code"}
+        if unknown:
+            raise ValueError(f"{w}: unknown keys {sorted(unknown)}")
+        name = m.get("name")
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise ValueError(f"{w}.name must be lower-case words joined by '-', got {name!r}")
+        w = f"{w} ({name})"
+        if any(x.name == name for x in out):
+            raise ValueError(f"{where}: duplicate mistake name {name!r}")
+        fn = m.get("function")
+        if fn not in functions:
+            raise ValueError(f"{w}.function must be one of {sorted(functions)}, got {fn!r}")
+        why = m.get("why")
+        if not isinstance(why, str) or not why.strip():
+            raise ValueError(f"{w}.why must say what is wrong")
+        rep, code = m.get("replace"), m.get("code")
+        if (rep is None) == (code is None):
+            raise ValueError(f"{w}: give exactly one of 'replace' and 'code'")
+        pairs: tuple[tuple[str, str], ...] = ()
+        if rep is not None:
+            if not isinstance(rep, list) or not rep or not all(
+                isinstance(r, list | tuple) and len(r) == 2
+                and all(isinstance(x, str) for x in r) for r in rep
+            ):
+                raise ValueError(f"{w}.replace must be a list of [old, new] text pairs")
+            pairs = tuple((str(a), str(b)) for a, b in rep)
+        if code is not None:
+            if not isinstance(code, str):
+                raise ValueError(f"{w}.code must be Python source")
+            try:
+                tree = ast.parse(code)
+            except SyntaxError as exc:
+                raise ValueError(f"{w}.code does not parse: {exc.msg}") from None
+            if not any(isinstance(s, ast.FunctionDef) and s.name == fn for s in tree.body):
+                raise ValueError(f"{w}.code must define {fn}")
+        out.append(MistakeSpec(name, str(fn), " ".join(why.split()), pairs, code))
+    return tuple(out)
 
 
 def _parse_check(c: Any, functions: Mapping[str, FunctionSpec], where: str) -> CheckSpec:
@@ -285,24 +376,44 @@ def _parse_compare(meta: Any, where: str) -> tuple[str, tuple[tuple[str, Any], .
 # --------------------------------------------------------------------- evaluation
 
 
-def input_namespace() -> dict[str, Any]:
-    """Names visible to spec expressions: ``np``, ``rng`` and library modules."""
-    from normcourse import constrained, datasets, penalties, solvers
+LIBRARY_MODULES = (
+    "datasets", "penalties", "solvers", "constrained", "margin", "optim", "robustness",
+    "diagnostics", "selection", "sindy", "gan", "continual", "weight_decay",
+)
 
-    return {
-        "__builtins__": builtins,
-        "np": np,
-        "rng": np.random.default_rng,
-        "datasets": datasets,
-        "penalties": penalties,
-        "solvers": solvers,
-        "constrained": constrained,
-    }
+
+def _names_in(*sources: str) -> set[str]:
+    out: set[str] = set()
+    for src in sources:
+        try:
+            tree = ast.parse(src.strip(), mode="eval")
+        except SyntaxError:
+            continue
+        out |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    return out
+
+
+def input_namespace(*sources: str) -> dict[str, Any]:
+    """Names visible to spec expressions: ``np``, ``rng`` and the library's modules.
+
+    A module is imported only when one of ``sources`` (expressions) names it, so that
+    an exercise whose inputs are plain numpy does not pay for importing torch; with no
+    ``sources`` the light modules (no torch) are imported.
+    """
+    import importlib
+
+    wanted = _names_in(*sources) if sources else {
+        "datasets", "penalties", "solvers", "constrained"}
+    ns: dict[str, Any] = {"__builtins__": builtins, "np": np, "rng": np.random.default_rng}
+    for name in LIBRARY_MODULES:
+        if name in wanted:
+            ns[name] = importlib.import_module(f"normcourse.{name}")
+    return ns
 
 
 def evaluate_args(check: CheckSpec) -> dict[str, Any]:
     """The check's arguments as plain values, by parameter name (in parameter order)."""
-    ns = input_namespace()
+    ns = input_namespace(*(e for _, e in check.let), *(e for _, e in check.args))
     for name, expr in check.let:
         ns[name] = eval(expr, ns)
     return {p: to_plain(eval(expr, ns)) for p, expr in check.args}
@@ -333,7 +444,7 @@ def reference_functions(spec: ExerciseSpec, nb: Any) -> dict[str, Callable[..., 
             code = compile(cell.source, f"<{spec.id} cell {i}>", "exec")
             exec(code, ns)
     refs: dict[str, Callable[..., Any]] = {}
-    env = {**input_namespace(), **ns}
+    env = {**input_namespace(*(f.reference for f in spec.functions.values())), **ns}
     for fname, fs in spec.functions.items():
         if fs.reference == "solution":
             fn = ns.get(fname)
@@ -364,7 +475,7 @@ def expected_value(
 ) -> Any:
     """The expected answer: the ``expect`` expression, or the reference applied to the args."""
     if check.expect is not None:
-        env = {**input_namespace(), **refs}
+        env = {**input_namespace(check.expect), **refs}
         env.update(args)
         env["args"] = dict(args)
         return to_plain(eval(check.expect, env))

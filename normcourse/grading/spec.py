@@ -19,11 +19,27 @@ under the key ``exercise``::
         expect: null                        # optional expression for the expected answer
         compare: allclose                   # or {allclose: {rtol: 1e-6, exact_zeros: true}}
         hint: Entries with |w| ≤ τ must become exactly 0.
+      page: principles/sparsity             # the book page it practises
+      topic: the proximal operator of ℓ1    # a short phrase for the practice index
+      difficulty: 1                         # 1 warm-up, 2 intermediate, 3 challenging
+      minutes: 25                           # estimated time
+      mistakes:                             # plausible wrong answers the checks must catch
+      - name: no-sign                       # (``normcourse audit``; at least 3 per function)
+        function: soft_threshold
+        why: forgets the sign
+        replace:                            # (old, new) edits of the cell defining it,
+        - ["np.sign(w) * np.maximum", "np.maximum"]   # each old text exactly once there
+      - name: hard-threshold
+        function: soft_threshold
+        why: keeps w where |w| > τ
+        code: |                             # or a whole wrong definition, run after that cell
+          def soft_threshold(w, tau):
+              return w * (np.abs(w) > tau)
 
 Expressions (``let``, the arguments of ``call``, ``expect`` and a ``reference`` other than
 ``solution``) are Python, evaluated **in the grader's process** (or, for public checks, in
-the student's own kernel by ``check``) with ``np``, ``rng`` (``np.random.default_rng``),
-``datasets``, ``penalties``, ``solvers`` and ``constrained`` (modules of ``normcourse``) in scope;
+the student's own kernel by ``check``) with ``np``, ``rng`` (``np.random.default_rng``) and
+the modules of ``normcourse`` named in :data:`LIBRARY_MODULES` in scope;
 ``reference`` and ``expect`` also see the reference functions, and ``expect`` sees the
 call's arguments by parameter name. ``reference: solution`` means the function defined between
 the ``### BEGIN SOLUTION`` / ``### END SOLUTION`` markers of the notebook itself (the

@@ -122,12 +122,12 @@ def test_audit_reports_a_reference_that_misses_points_and_too_few_mistakes(
 def test_a_mistake_whose_edit_does_not_apply_is_an_error(tmp_path: Path) -> None:
     folder = _weakened(tmp_path, lambda s: s.replace(
         '["range(n_iter)", "range(n_iter - 1)"]', '["range(k_iter)", "range(n_iter - 1)"]'))
-    with pytest.raises(ValueError, match="one-step-short.*occurs 0 times"):
+    with pytest.raises(ValueError, match=r"one-step-short.*occurs 0 times"):
         audit.audit(folder, progress=False)
 
 
 def test_mistake_spec_errors_name_the_field() -> None:
-    ex, nb = spec.load_solution(SOLUTIONS / "ex-soft-threshold.md")
+    _, nb = spec.load_solution(SOLUTIONS / "ex-soft-threshold.md")
     meta = dict(nb.metadata["exercise"])
     for bad, match in (
         ([{"name": "x", "function": "nope", "why": "w", "code": "def nope(): pass"}],

@@ -89,7 +89,7 @@ def _release(args: argparse.Namespace) -> int:
 
     layout = release.Layout(args.root.resolve())
     if args.check:
-        stale = release.out_of_sync(layout)
+        stale = release.out_of_sync(layout, set(args.only) if args.only else None)
         for p in stale:
             print(f"out of date: {p.relative_to(layout.root)}")
         if stale:

@@ -390,11 +390,14 @@ def _check_solution_cells(ex: sp.ExerciseSpec, nb: Any, path: Path) -> None:
         )
 
 
-def out_of_sync(layout: Layout) -> list[Path]:
+def out_of_sync(layout: Layout, only: set[str] | None = None) -> list[Path]:
     """Generated files whose bytes on disk differ from a fresh render (or that are missing),
-    plus stale generated files for exercises that no longer exist."""
-    files = render(layout)
+    plus stale generated files for exercises that no longer exist (with ``only``: just
+    those exercises' files)."""
+    files = render(layout, only)
     bad = [p for p, data in files.items() if not p.is_file() or p.read_bytes() != data]
+    if only is not None:
+        return sorted(bad)
     for folder, pattern in (
         (layout.exercises, "*.md"),
         (layout.book, "ex-*.md"),

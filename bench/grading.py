@@ -1,11 +1,14 @@
-"""Grading throughput: 30 generated submissions of the three exercises, ``--jobs 2``.
+"""Grading throughput: 30 generated submissions of the full exercise set, ``--jobs 2``,
+then every exercise's reference graded alone on one worker (seconds per notebook).
 
 The submissions cycle through three kinds — ``correct`` (the reference solutions),
 ``wrong`` (the unsolved exercise notebooks: every function raises NotImplementedError)
 and ``crashing`` (every function calls ``os._exit(1)``, so each check kills the sandboxed
 worker and the grader restarts it for the next one) — so the figure covers the normal
 path and the restart path. Prints seconds per submission and per graded item (one item =
-one check of one submission).
+one check of one submission). The second part grades REPEATS copies of each exercise's
+reference on one worker and prints seconds per notebook for each exercise (the torch
+exercises pay for importing torch in their sandboxed worker).
 
 Run:  .venv/bin/python bench/grading.py        (plain script, not a test)
 """
@@ -25,6 +28,7 @@ from normcourse.grading.sandbox import Limits
 ROOT = Path(__file__).resolve().parents[1]
 N_SUBMISSIONS = 30
 JOBS = 2
+REPEATS = 3
 CRASH = 'import os\n    os._exit(1)  # the sandboxed process dies on every call'
 
 
@@ -45,6 +49,26 @@ def make_submissions(folder: Path) -> dict[str, str]:
     return kinds
 
 
+def per_exercise(tmp: Path) -> int:
+    """Each exercise's reference, REPEATS times, graded alone on one worker."""
+    print(f"one worker, {REPEATS} reference notebooks per exercise:")
+    for sol in sorted((ROOT / "solutions").glob("*.md")):
+        folder = tmp / sol.stem
+        (folder / "solutions").mkdir(parents=True)
+        shutil.copy(sol, folder / "solutions")
+        subs = folder / "submissions"
+        for k in range(REPEATS):
+            (subs / f"s{k}").mkdir(parents=True)
+            shutil.copy(sol, subs / f"s{k}" / sol.name)
+        run = grader.grade(subs, folder / "out", folder / "solutions", jobs=1, progress=False)
+        per_nb = sum(r.seconds for r in run.results) / REPEATS
+        ok = all(r.total == run.exercises[sol.stem].spec.max_points for r in run.results)
+        print(f"  {sol.stem:28s} {per_nb:6.3f} s per notebook{'' if ok else '  WRONG SCORE'}")
+        if not ok:
+            return 1
+    return 0
+
+
 def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="bench-grading-"))
     try:
@@ -57,8 +81,10 @@ def main() -> int:
         wall = time.perf_counter() - t0
         n_items = sum(len(r.items) for r in run.results)
         print(f"sandbox: {run.sandbox}")
-        print(f"{len(run.results)} submissions x 3 notebooks, {n_items} items, --jobs {JOBS}: "
-              f"{wall:.1f} s wall")
+        n_ex = len(run.exercises)
+        print(f"{len(run.results)} submissions x {n_ex} notebooks, {n_items} items, "
+              f"--jobs {JOBS}: {wall:.1f} s wall, "
+              f"{wall / (len(run.results) * n_ex):.3f} s per notebook")
         print(f"  {wall / len(run.results):.3f} s per submission, "
               f"{1000 * wall / n_items:.1f} ms per item (wall clock, {JOBS} workers)")
         for kind in ("correct", "wrong", "crashing"):
@@ -68,12 +94,13 @@ def main() -> int:
             scores = sorted({r.total for r in rs})
             print(f"  {kind:9s} {per_sub:6.3f} s per submission, {1000 * per_item:6.1f} ms per "
                   f"item (one worker), scores {scores}")
-        expected = {"correct": 43.0, "wrong": 0.0, "crashing": 0.0}
+        full = sum(e.spec.max_points for e in run.exercises.values())
+        expected = {"correct": full, "wrong": 0.0, "crashing": 0.0}
         bad = [r.student for r in run.results if r.total != expected[kinds[r.student]]]
         if bad:
             print(f"unexpected scores for {bad}", file=sys.stderr)
             return 1
-        return 0
+        return per_exercise(tmp / "alone")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -487,15 +487,23 @@ def test_cli_grade_end_to_end(tmp_path: Path) -> None:
     assert "graded 2 submission(s)" in proc.stdout
     assert "grading" in proc.stderr  # the tqdm progress bar
     rows = {r["student"]: r for r in csv.DictReader(open(out / "grades.csv"))}
-    assert rows["alice"]["ex-kkt-2d"] == "15" and rows["alice"]["total"] == "15"
-    # bob: right where the constraint is slack or just touches (kkt-inactive, kkt-boundary,
-    # kkt-large-c, kkt-zero-y: 1 point each), wrong elsewhere, shadow_price missing
-    assert rows["bob"]["ex-kkt-2d"] == "4"
+    assert rows["alice"]["ex-kkt-2d"] == "19" and rows["alice"]["total"] == "19"
+    # bob: right where the constraint is slack (kkt-inactive, kkt-large-c, kkt-zero-y: 1
+    # point each, kkt-inactive-random and kkt-conditions-inactive: 2 each), wrong where it
+    # binds, shadow_price missing
+    assert rows["bob"]["ex-kkt-2d"] == "7"
+    assert [k for k, v in rows["bob"].items() if k.startswith("ex-kkt-2d/") and v != "0"] == [
+        "ex-kkt-2d/kkt-inactive", "ex-kkt-2d/kkt-large-c", "ex-kkt-2d/kkt-zero-y",
+        "ex-kkt-2d/kkt-inactive-random", "ex-kkt-2d/kkt-conditions-inactive"]
     assert rows["bob"]["ex-soft-threshold/ista-wide"] == "0"
     fb = (out / "bob" / "feedback.md").read_text()
     assert "| kkt-active | public | 0 / 2 | failed | value 0: wrong values — " in fb
     assert "\\|error\\| = 3.2 at index (1,)" in fb
     assert "| shadow-price-random | hidden | 0 / 2 | failed | function not defined" in fb
+    # no hidden-check hint of an exercise bob did not hand in (only his kkt notebook)
+    assert "| ista-wide | hidden | 0 / 2 | failed | no notebook for this exercise" in fb
+    assert "more features than samples" not in fb
+    assert "more features than samples" not in (out / "bob" / "results.json").read_text()
     # a problem (a cell that raises) makes the exit code 1
     (subs / "bob" / "ex-kkt-2d.md").write_text(
         "---\nexercise: {id: ex-kkt-2d}\n---\n\n```{code-cell} ipython3\n1 / 0\n```\n")

@@ -430,7 +430,7 @@ def feedback_md(r: StudentResult, exercises: dict[str, Exercise], sandbox_note: 
                 parts = [it.reason]
                 if not t.check.hidden and it.detail:
                     parts.append(it.detail)
-                if t.check.hint:
+                if t.check.hint and (nbs or not t.check.hidden):
                     parts.append(f"hint: {t.check.hint}")
                 why = " — ".join(p for p in parts if p)
             out.append(
@@ -439,7 +439,8 @@ def feedback_md(r: StudentResult, exercises: dict[str, Exercise], sandbox_note: 
             )
         out.append("")
     out += ["Hidden checks use inputs you have not seen; their feedback names the kind of "
-            "mistake and gives a hint, never the inputs.", ""]
+            "mistake and gives a hint, never the inputs (and no hint for an exercise you did "
+            "not hand in).", ""]
     return "\n".join(out)
 
 
@@ -447,12 +448,13 @@ def results_json(r: StudentResult, exercises: dict[str, Exercise], sandbox_note:
     """Gradescope's ``results.json``: score, per-test score/max/status/output/visibility."""
     tests = []
     for ex in exercises.values():
+        attempted = any(n.exercise == ex.id for n in r.notebooks)
         for t in ex.tasks:
             it = r.items[f"{ex.id}/{t.check.name}"]
             output = ""
             if not it.passed:
                 parts = [it.reason] + ([it.detail] if not t.check.hidden and it.detail else [])
-                if t.check.hint:
+                if t.check.hint and (attempted or not t.check.hidden):
                     parts.append(f"hint: {t.check.hint}")
                 output = " — ".join(p for p in parts if p)
             tests.append({

@@ -70,7 +70,8 @@ def _secrets() -> list[str]:
                         if len(ln.strip()) >= 25 and _norm(ln) not in public]
         for c in ex.hidden:
             out += [c.name, *(_norm(e) for _, e in c.let)]
-            out += [_norm(c.call)] if any(ch.isdigit() for ch in c.call) else []
+            literal_args = any(ch.isdigit() for _, e in c.args for ch in e)
+            out += [_norm(c.call)] if literal_args else []
     return sorted(set(out))
 
 

@@ -153,3 +153,22 @@ def test_audit_command_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[
     out = capsys.readouterr().out
     assert "ex-soft-threshold: reference 13/13; 8/8 mistakes caught (100%)" in out
     assert main(["audit", "ex-nope", "--solutions", str(folder), "--no-progress"]) == 2
+
+
+def test_release_refuses_a_public_tolerance_tighter_than_the_shipped_digits() -> None:
+    import jupytext
+
+    from normcourse.grading import release
+
+    text = (SOLUTIONS / "ex-soft-threshold.md").read_text(encoding="utf-8")
+    ok_nb = jupytext.reads(text, fmt="md:myst")
+    ok = spec.ExerciseSpec.from_metadata(ok_nb.metadata["exercise"], "t")
+    release.public_file(ok, ok_nb)  # rtol 1e-6: fine
+    tight = text.replace("call: ista(X, y, 0.1, 1)\n    compare: {allclose: {rtol: 1.0e-6, ",
+                         "call: ista(X, y, 0.1, 1)\n    compare: {allclose: {rtol: 1.0e-13, ")
+    assert tight != text
+    nb = jupytext.reads(tight.replace("atol: 1.0e-9}}\n    hint: \"One step", "atol: 0.0}}\n"
+                                      "    hint: \"One step", 1), fmt="md:myst")
+    ex = spec.ExerciseSpec.from_metadata(nb.metadata["exercise"], "t")
+    with pytest.raises(ValueError, match="public check ista-one-step.*loosen its tolerance"):
+        release.public_file(ex, nb)

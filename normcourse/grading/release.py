@@ -28,8 +28,9 @@ from typing import Any
 
 import yaml
 
+from normcourse.grading import compare as cmp
 from normcourse.grading import spec as sp
-from normcourse.grading.wire import to_json
+from normcourse.grading.wire import from_json, to_json
 
 STUB = 'raise NotImplementedError("write your code here")'
 PUBLIC_ROUND_DIGITS = 9
@@ -266,6 +267,15 @@ def public_file(ex: sp.ExerciseSpec, nb: Any) -> str:
     for c in ex.public:
         args = sp.evaluate_args(c)
         expected = sp.expected_value(c, args, refs)
+        shipped = to_json(expected, round_digits=PUBLIC_ROUND_DIGITS)
+        comparator = cmp.get(c.compare)
+        verdict = comparator.judge(
+            expected, comparator.prepare(from_json(shipped), args, **c.params), args, **c.params)
+        if not verdict.ok:
+            raise ValueError(
+                f"{ex.id}: public check {c.name}: the reference's own answer fails against the "
+                f"shipped expected value, rounded to {PUBLIC_ROUND_DIGITS} significant digits "
+                f"({verdict.detail or verdict.reason}); loosen its tolerance (rtol ≥ 1e-8)")
         checks.append(
             {
                 "name": c.name,
@@ -277,7 +287,7 @@ def public_file(ex: sp.ExerciseSpec, nb: Any) -> str:
                 "compare": c.compare,
                 "compare_params": dict(c.compare_params),
                 "hint": c.hint,
-                "expected": to_json(expected, round_digits=PUBLIC_ROUND_DIGITS),
+                "expected": shipped,
             }
         )
     data = {

@@ -68,8 +68,10 @@ def _secrets() -> list[str]:
                 out.append(_norm(block))
                 out += [_norm(ln) for ln in block.splitlines()
                         if len(ln.strip()) >= 25 and _norm(ln) not in public]
+        # an input expression a public check also uses is public (it ships in the JSON)
+        shown = {_norm(e) for c in ex.public for _, e in c.let}
         for c in ex.hidden:
-            out += [c.name, *(_norm(e) for _, e in c.let)]
+            out += [c.name, *(_norm(e) for _, e in c.let if _norm(e) not in shown)]
             literal_args = any(ch.isdigit() for _, e in c.args for ch in e)
             out += [_norm(c.call)] if literal_args else []
     return sorted(set(out))

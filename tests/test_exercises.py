@@ -54,10 +54,23 @@ def _public_book_text() -> str:
     ))
 
 
+def _has_number(expr: str) -> bool:
+    """True when a spec expression holds a numeric literal (a seed, a size, a value)."""
+    import ast
+
+    return any(isinstance(n, ast.Constant) and isinstance(n.value, int | float)
+               and not isinstance(n.value, bool) for n in ast.walk(ast.parse(expr.strip())))
+
+
 def _secrets() -> list[str]:
     """Whole solution blocks, distinctive solution lines, solution-only cells, hidden checks."""
     public = _public_book_text()
     out: list[str] = []
+    # lines of the student-visible cells of any exercise are public by design
+    visible = _norm(" ".join(
+        release.stub_source(c.source) if c.cell_type == "code" else c.source
+        for path in sorted(SOLUTIONS.glob("*.md")) for c in spec.load_solution(path)[1].cells
+        if "solution-only" not in c.metadata.get("tags", [])))
     for path in sorted(SOLUTIONS.glob("*.md")):
         ex, nb = spec.load_solution(path)
         for cell in nb.cells:
@@ -67,12 +80,15 @@ def _secrets() -> list[str]:
             for block in blocks:
                 out.append(_norm(block))
                 out += [_norm(ln) for ln in block.splitlines()
-                        if len(ln.strip()) >= 25 and _norm(ln) not in public]
+                        if len(ln.strip()) >= 25 and _norm(ln) not in public
+                        and _norm(ln) not in visible]
         # an input expression a public check also uses is public (it ships in the JSON)
         shown = {_norm(e) for c in ex.public for _, e in c.let}
         for c in ex.hidden:
-            out += [c.name, *(_norm(e) for _, e in c.let if _norm(e) not in shown)]
-            literal_args = any(ch.isdigit() for _, e in c.args for ch in e)
+            # an expression without literals (``np.hstack([Z, Z])``) reveals nothing
+            out += [c.name, *(_norm(e) for _, e in c.let
+                              if _norm(e) not in shown and _has_number(e))]
+            literal_args = any(_has_number(e) for _, e in c.args)
             out += [_norm(c.call)] if literal_args else []
     return sorted(set(out))
 

@@ -174,8 +174,12 @@ def _set_tags(cell: Any, tags: list[str]) -> None:
         cell.metadata.pop("tags", None)
 
 
-def exercise_notebook(ex: sp.ExerciseSpec, nb: Any) -> Any:
-    """The student notebook: stubs, no solution-only cells, raising cells tagged."""
+def exercise_notebook(ex: sp.ExerciseSpec, nb: Any, root: Path | None = None) -> Any:
+    """The student notebook: stubs, no solution-only cells, raising cells tagged.
+
+    With ``root``, a line after the statement's first cell says which book page the
+    exercise practises, its difficulty, time and points.
+    """
     import copy
 
     import nbformat
@@ -188,6 +192,10 @@ def exercise_notebook(ex: sp.ExerciseSpec, nb: Any) -> Any:
         if c.cell_type == "code":
             c.source = stub_source(c.source)
         out.cells.append(c)
+    if root is not None and ex.page is not None:
+        first_md = next((i for i, c in enumerate(out.cells) if c.cell_type == "markdown"), -1)
+        out.cells.insert(first_md + 1, nbformat.v4.new_markdown_cell(
+            _practises(ex, root, link=f"book/{ex.page}.md")))
     code = [c for c in out.cells if c.cell_type == "code"]
     bad = raising_cells([c.source for c in code], set(ex.functions))
     for i, c in enumerate(code):
@@ -226,10 +234,14 @@ def page_title(root: Path, page: str) -> str:
     raise ValueError(f"{path} has no '# title' line")
 
 
-def _practises(ex: sp.ExerciseSpec, root: Path) -> str:
+def _practises(ex: sp.ExerciseSpec, root: Path, link: str | None = None) -> str:
+    """'This exercise practises <page> · difficulty · time · points.' (``link``: plain path)."""
     if ex.page is None:
         return ""
-    bits = [f"This exercise practises [{page_title(root, ex.page)}](../{ex.page}.md)."]
+    title = page_title(root, ex.page)
+    where = f"*{title}* (`{link}` in the course repository)" if link else (
+        f"[{title}](../{ex.page}.md)")
+    bits = [f"This exercise practises {where}."]
     if ex.difficulty is not None:
         bits.append(f"Difficulty {ex.difficulty} of 3 ({DIFFICULTY[ex.difficulty]})")
     if ex.minutes is not None:
@@ -256,7 +268,10 @@ def book_notebook(ex: sp.ExerciseSpec, exercise_nb: Any, root: Path = Path("."))
     note = nbformat.v4.new_markdown_cell(
         BOOK_NOTE.format(id=ex.id, practises=_practises(ex, root)).strip())
     first_md = next((i for i, c in enumerate(out.cells) if c.cell_type == "markdown"), -1)
-    out.cells.insert(first_md + 1, note)
+    if ex.page is not None:  # the exercise notebook's plain "practises" line: link it here
+        out.cells[first_md + 1] = note
+    else:
+        out.cells.insert(first_md + 1, note)
     return out
 
 
@@ -371,7 +386,7 @@ def render(layout: Layout, only: set[str] | None = None) -> dict[Path, bytes]:
         _check_solution_cells(ex, nb, path)
         rel = f"{layout.solutions}/{path.name}"
         header = _header(ex, rel)
-        exnb = exercise_notebook(ex, nb)
+        exnb = exercise_notebook(ex, nb, layout.root)
         files[layout.root / layout.exercises / f"{ex.id}.md"] = _write_md(exnb, header).encode()
         booknb = book_notebook(ex, exnb, layout.root)
         files[layout.root / layout.book / f"{ex.id}.md"] = _write_md(booknb, header).encode()

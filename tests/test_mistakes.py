@@ -170,5 +170,5 @@ def test_release_refuses_a_public_tolerance_tighter_than_the_shipped_digits() ->
     nb = jupytext.reads(tight.replace("atol: 1.0e-9}}\n    hint: \"One step", "atol: 0.0}}\n"
                                       "    hint: \"One step", 1), fmt="md:myst")
     ex = spec.ExerciseSpec.from_metadata(nb.metadata["exercise"], "t")
-    with pytest.raises(ValueError, match="public check ista-one-step.*loosen its tolerance"):
+    with pytest.raises(ValueError, match=r"public check ista-one-step.*loosen its tolerance"):
         release.public_file(ex, nb)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from normcourse.grading import grader
+from normcourse.grading import grader, spec
 from normcourse.grading.sandbox import _UID_BASE, Limits, _pids_of
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,7 +28,8 @@ SOLUTIONS = ROOT / "solutions"
 EXERCISES = ROOT / "exercises"
 REDTEAM = Path(__file__).resolve().parent / "redteam"
 EX = "ex-soft-threshold"
-MAX_TOTAL = 43
+MAX_TOTAL = sum(spec.load_solution(p)[0].max_points for p in SOLUTIONS.glob("*.md"))
+EX_MAX = spec.load_solution(SOLUTIONS / f"{EX}.md")[0].max_points
 
 pytestmark = pytest.mark.skipif(
     shutil.which("bwrap") is None,
@@ -75,7 +76,7 @@ EXPECTED = {
     "exit-at-import": 13,  # the exiting cells are lost, the defining cell still runs
     "exit-before-defs": 0,  # os._exit before the definitions: nothing is defined
     "infinite-loop-import": 13,  # the hanging cell is skipped after its timeout
-    "infinite-loop-call": 7,  # soft 4 + ista one-step 2 + large-lambda 1; 3 long runs hang
+    "infinite-loop-call": 9,  # soft 4 + ista 1, 20 and 50 steps (2 + 2 + 1); 2 long runs hang
     "memory-bomb": 9,  # soft_threshold asks for 50 GB: MemoryError; ista intact
     "disk-bomb": 13,  # /tmp and /dev/shm are small private tmpfs, RLIMIT_FSIZE caps a file
     "fork-bomb": 13,  # forks are capped by RLIMIT_NPROC, children never answer
@@ -85,7 +86,7 @@ EXPECTED = {
     "forge-frames": 0,  # forged protocol answers are judged as data: wrong values
     "read-solutions": 0,  # nothing of the instructor is visible: wrong branch taken
     "write-output": 13,  # writes fail (not mounted), the answers are right
-    "interrupt": 3,  # KeyboardInterrupt/SystemExit in functions: ista one-step 2 + large-lambda 1
+    "interrupt": 5,  # KeyboardInterrupt/SystemExit in functions: ista 1, 20 and 50 steps
     "public-only": 6,  # exactly the public points
     "edit-checks": 4,  # a fake check() changes nothing: soft 4, ista wrong
     "syntax-error": 4,  # the broken cell is reported, soft_threshold still defined
@@ -171,12 +172,12 @@ def redteam(tmp_path_factory: pytest.TempPathFactory) -> dict:
     (subs / "carol.docx").write_bytes(b"PK\x03\x04 this is a word document")
     (subs / "symlinked").mkdir()
     (subs / "symlinked" / f"{EX}.md").symlink_to(SOLUTIONS / f"{EX}.md")
+    # (every exercise's reference is graded, with the default limits, by the audit in
+    # test_mistakes.py; here the exercise the red team attacks, under its tight limits)
     (subs / "reference").mkdir()
-    for p in SOLUTIONS.glob("*.md"):
-        shutil.copy(p, subs / "reference" / p.name)
+    shutil.copy(SOLUTIONS / f"{EX}.md", subs / "reference" / f"{EX}.md")
     (subs / "unsolved").mkdir()
-    for p in EXERCISES.glob("*.md"):
-        shutil.copy(p, subs / "unsolved" / p.name)
+    shutil.copy(EXERCISES / f"{EX}.md", subs / "unsolved" / f"{EX}.md")
     victim_bytes = victim_nb.read_bytes()
 
     limits = Limits(timeout=2.0, cell_timeout=3.0, budget=60.0)
@@ -203,14 +204,14 @@ def test_exact_score(redteam: dict, student: str) -> None:
 
 def test_reference_solutions_get_full_marks(redteam: dict) -> None:
     r = redteam["run"].by_student()["reference"]
-    assert r.total == MAX_TOTAL
+    assert r.total == EX_MAX
     assert r.problems == []  # solution-only cells are not run by the grader
 
 
 def test_unsolved_exercises_get_zero(redteam: dict) -> None:
     r = redteam["run"].by_student()["unsolved"]
     assert r.total == 0
-    reasons = {i.reason for i in r.items.values()}
+    reasons = {i.reason for i in r.items.values() if i.exercise == EX}
     assert reasons == {"not implemented yet"}
 
 
@@ -222,8 +223,8 @@ def test_every_submission_has_a_row(redteam: dict) -> None:
     assert names == expected
     by = {row["student"]: row for row in rows}
     assert by["write-output"]["total"] == "13"  # not the 9999 it tried to write
-    assert by["reference"]["total"] == str(MAX_TOTAL)
-    assert all(row["max"] == str(MAX_TOTAL) for row in rows)
+    assert by["reference"]["total"] == f"{EX_MAX:g}"
+    assert all(row["max"] == f"{MAX_TOTAL:g}" for row in rows)
     for name in EXPECTED:
         assert (redteam["out"] / name / "results.json").is_file()
         assert (redteam["out"] / name / "feedback.md").is_file()
@@ -233,7 +234,7 @@ def test_nothing_outside_the_sandbox_was_touched(redteam: dict) -> None:
     assert redteam["victim_nb"].read_bytes() == redteam["victim_bytes"]
     assert not redteam["marker"].exists()
     feedback = (redteam["out"] / "victim" / "feedback.md").read_text()
-    assert "Total: 13 / 43" in feedback
+    assert f"Total: 13 / {MAX_TOTAL:g}" in feedback
     assert redteam["connections"] == 0
 
 

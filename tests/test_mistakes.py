@@ -41,6 +41,18 @@ def test_every_declared_mistake_is_caught_and_every_check_catches_one(
         assert e.mistakes and all(m.caught for m in e.mistakes)
 
 
+def test_a_torch_exercise_grades_in_the_sandbox(full_audit: audit.AuditRun) -> None:
+    # ex-ewc-fisher's student code builds torch tensors: the reference and its mistakes were
+    # graded in the same sandboxed workers (memory limit included) as every other exercise.
+    source = (ROOT / "exercises" / "ex-ewc-fisher.md").read_text(encoding="utf-8")
+    assert "import torch" in source
+    (e,) = [e for e in full_audit.exercises if e.id == "ex-ewc-fisher"]
+    assert e.reference_score == e.max_points and not e.reference_notes
+    assert all(m.caught and not m.problem for m in e.mistakes)
+    if shutil.which("bwrap"):
+        assert full_audit.sandbox.startswith("bubblewrap")
+
+
 def test_the_practice_part_is_a_course_worth() -> None:
     assert len(SPECS) >= 16
     assert sum(ex.difficulty == 3 for ex in SPECS.values()) >= 4

@@ -124,10 +124,13 @@ def test_audit_reports_a_reference_that_misses_points_and_too_few_mistakes(
 ) -> None:
     def edit(s: str) -> str:
         s = s.replace("theta = np.zeros(p)\n", "theta = np.zeros(p) + 1e-3\n")
+        s = s.replace("## Check your work", "```{code-cell} ipython3\n1 / 0\n```\n\n"
+                      "## Check your work")
         return re.sub(r"  - name: hard-threshold\n(    .*\n)+?(?=  - name|---)", "", s)
     run = audit.audit(_weakened(tmp_path, edit), progress=False)
     text = "\n".join(run.violations)
     assert "the reference earns" in text
+    assert "the reference notebook does not run cleanly" in text and "ZeroDivisionError" in text
     assert "soft_threshold has 2 declared mistake(s)" in text
 
 

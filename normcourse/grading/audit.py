@@ -7,7 +7,7 @@ without its ``solution-only`` cells, with the mistake's edit applied — and gra
 all in **one** run of the real sandboxed grader (:func:`normcourse.grading.grader.grade`).
 It then applies three rules:
 
-1. the reference solution earns every point;
+1. the reference solution earns every point, and its notebook runs without a problem;
 2. a mistake in function f earns at most half of P_f, the points of the checks that call f;
 3. every check is failed by at least one mistake (a check no mistake fails tests nothing
    the others do not).
@@ -195,6 +195,8 @@ def _judge(ex: sp.ExerciseSpec, nb: Any, results: dict[str, Any], exercise: Any)
     ref = results[f"{ex.id}.{REFERENCE}"]
     ref_score = ref.exercise_score(ex.id)
     notes = "; ".join(dict.fromkeys(ref.problems))
+    if notes:
+        violations.append(f"{ex.id}: the reference notebook does not run cleanly: {notes}")
     if ref_score < ex.max_points:
         lost = [i.check.name for i in ref.items.values() if i.exercise == ex.id and not i.passed]
         violations.append(f"{ex.id}: the reference earns {ref_score:g}/{ex.max_points:g} "

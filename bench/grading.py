@@ -7,10 +7,11 @@ and ``crashing`` (every function calls ``os._exit(1)``, so each check kills the 
 worker and the grader restarts it for the next one) — so the figure covers the normal
 path and the restart path. Prints seconds per submission and per graded item (one item =
 one check of one submission). The second part grades REPEATS copies of each exercise's
-reference on one worker and prints seconds per notebook for each exercise (the torch
-exercises pay for importing torch in their sandboxed worker).
+reference on one worker and prints seconds per notebook for each exercise, for the whole
+notebook (its demonstration cells included: those that import torch or scikit-learn pay for
+it in every sandboxed worker) and for its answer cells alone (the grader's own cost).
 
-Run:  .venv/bin/python bench/grading.py        (plain script, not a test)
+Run:  .venv/bin/python bench/grading.py [N_SUBMISSIONS]   (plain script, not a test)
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from normcourse.grading import grader
 from normcourse.grading.sandbox import Limits
 
 ROOT = Path(__file__).resolve().parents[1]
-N_SUBMISSIONS = 30
+N_SUBMISSIONS = int(sys.argv[1]) if len(sys.argv) > 1 else 30
 JOBS = 2
 REPEATS = 3
 CRASH = 'import os\n    os._exit(1)  # the sandboxed process dies on every call'
@@ -49,23 +50,43 @@ def make_submissions(folder: Path) -> dict[str, str]:
     return kinds
 
 
+def answers_only(solution: Path) -> str:
+    """The solution notebook reduced to its setup and answer cells (no demonstrations)."""
+    import jupytext
+
+    from normcourse.grading import spec
+
+    nb = jupytext.read(solution)
+    keep = [c for c in nb.cells if c.cell_type == "code" and (
+        "setup" in c.metadata.get("tags", []) or spec.has_solution(c.source))]
+    body = "\n\n".join(f"```{{code-cell}} ipython3\n{c.source}\n```" for c in keep)
+    return f"---\nexercise: {{id: {solution.stem}}}\n---\n\n{body}\n"
+
+
 def per_exercise(tmp: Path) -> int:
-    """Each exercise's reference, REPEATS times, graded alone on one worker."""
-    print(f"one worker, {REPEATS} reference notebooks per exercise:")
+    """Each exercise's reference, REPEATS times, graded alone on one worker: the whole
+    notebook (demonstrations included) and its answer cells only."""
+    print(f"one worker, {REPEATS} notebooks per exercise (s per notebook):")
+    print(f"  {'exercise':28s} {'full':>7s} {'answers':>8s}")
     for sol in sorted((ROOT / "solutions").glob("*.md")):
-        folder = tmp / sol.stem
-        (folder / "solutions").mkdir(parents=True)
-        shutil.copy(sol, folder / "solutions")
-        subs = folder / "submissions"
-        for k in range(REPEATS):
-            (subs / f"s{k}").mkdir(parents=True)
-            shutil.copy(sol, subs / f"s{k}" / sol.name)
-        run = grader.grade(subs, folder / "out", folder / "solutions", jobs=1, progress=False)
-        per_nb = sum(r.seconds for r in run.results) / REPEATS
-        ok = all(r.total == run.exercises[sol.stem].spec.max_points for r in run.results)
-        print(f"  {sol.stem:28s} {per_nb:6.3f} s per notebook{'' if ok else '  WRONG SCORE'}")
-        if not ok:
-            return 1
+        times = []
+        for kind in ("full", "answers"):
+            folder = tmp / sol.stem / kind
+            (folder / "solutions").mkdir(parents=True)
+            shutil.copy(sol, folder / "solutions")
+            subs = folder / "submissions"
+            for k in range(REPEATS):
+                (subs / f"s{k}").mkdir(parents=True)
+                text = sol.read_text() if kind == "full" else answers_only(sol)
+                (subs / f"s{k}" / sol.name).write_text(text)
+            run = grader.grade(subs, folder / "out", folder / "solutions", jobs=1,
+                               progress=False)
+            if not all(r.total == run.exercises[sol.stem].spec.max_points
+                       for r in run.results):
+                print(f"  {sol.stem}: WRONG SCORE ({kind})", file=sys.stderr)
+                return 1
+            times.append(sum(r.seconds for r in run.results) / REPEATS)
+        print(f"  {sol.stem:28s} {times[0]:7.3f} {times[1]:8.3f}")
     return 0
 
 

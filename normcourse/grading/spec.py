@@ -221,6 +221,19 @@ class ExerciseSpec:
         return spec
 
 
+def _entry_name(entry: Any, keys: set[str], where: str) -> str:
+    """The ``name`` of a check or mistake mapping, after checking its keys."""
+    if not isinstance(entry, Mapping):
+        raise ValueError(f"{where} must be a mapping")
+    unknown = set(entry) - keys
+    if unknown:
+        raise ValueError(f"{where}: unknown keys {sorted(unknown)}")
+    name = entry.get("name")
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ValueError(f"{where}.name must be lower-case words joined by '-', got {name!r}")
+    return name
+
+
 def _parse_mistakes(
     meta: Any, functions: Mapping[str, FunctionSpec], where: str
 ) -> tuple[MistakeSpec, ...]:
@@ -229,14 +242,7 @@ def _parse_mistakes(
     out: list[MistakeSpec] = []
     for i, m in enumerate(meta):
         w = f"{where}[{i}]"
-        if not isinstance(m, Mapping):
-            raise ValueError(f"{w} must be a mapping")
-        unknown = set(m) - {"name", "function", "why", "replace", "code"}
-        if unknown:
-            raise ValueError(f"{w}: unknown keys {sorted(unknown)}")
-        name = m.get("name")
-        if not isinstance(name, str) or not _NAME.match(name):
-            raise ValueError(f"{w}.name must be lower-case words joined by '-', got {name!r}")
+        name = _entry_name(m, {"name", "function", "why", "replace", "code"}, w)
         w = f"{w} ({name})"
         if any(x.name == name for x in out):
             raise ValueError(f"{where}: duplicate mistake name {name!r}")
@@ -271,14 +277,8 @@ def _parse_mistakes(
 
 
 def _parse_check(c: Any, functions: Mapping[str, FunctionSpec], where: str) -> CheckSpec:
-    if not isinstance(c, Mapping):
-        raise ValueError(f"{where} must be a mapping")
-    unknown = set(c) - {"name", "visibility", "points", "let", "call", "expect", "compare", "hint"}
-    if unknown:
-        raise ValueError(f"{where}: unknown keys {sorted(unknown)}")
-    name = c.get("name")
-    if not isinstance(name, str) or not _NAME.match(name):
-        raise ValueError(f"{where}.name must be lower-case words joined by '-', got {name!r}")
+    keys = {"name", "visibility", "points", "let", "call", "expect", "compare", "hint"}
+    name = _entry_name(c, keys, where)
     where = f"{where} ({name})"
     vis = c.get("visibility")
     if vis not in VISIBILITIES:

@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from normcourse import optim as nopt
+from normcourse.penalties import L1, Penalty
 
 WIDTH = 1600
 DEPTH = 4
@@ -68,19 +69,17 @@ def compare(ours: MakeOpt, theirs: MakeOpt) -> tuple[float, float]:
     return statistics.median(t_ours), statistics.median(t_theirs)
 
 
-class _SoftShrink:
+class _SoftShrink(Penalty):
     """Soft-thresholding as one fused op, to time ProxSGD itself rather than a penalty."""
 
     def __init__(self, lam: float) -> None:
         self.lam = lam
 
-    def prox(self, w: torch.Tensor, step: float) -> torch.Tensor:
+    def prox_tensor(self, w: torch.Tensor, step: float) -> torch.Tensor:
         return nn.functional.softshrink(w, step * self.lam)
 
 
-def _library_l1(lam: float) -> nopt.ProxPenalty:
-    from normcourse.penalties import L1  # imported late: another module, another author
-
+def _library_l1(lam: float) -> Penalty:
     return L1(lam)
 
 

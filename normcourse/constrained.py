@@ -379,3 +379,60 @@ def value_curve(X: Any, y: Any, Cs: Sequence[float] | np.ndarray) -> ValueCurve:
     res = [norm_constrained_lstsq(Xa, ya, float(C)) for C in grid]
     return ValueCurve(Cs=grid, loss=np.array([r.loss for r in res]),
                       lam=np.array([r.lam for r in res]), ls_norm2=res[0].ls_norm2)
+
+
+# --------------------------------------------------------------- quantities for figures
+
+
+def singular_values(X: Any) -> np.ndarray:
+    """The r nonzero singular values σ₁ ≥ … ≥ σ_r of X, those of :func:`shrinkage_factors`.
+
+    Singular values below the rank tolerance σ₁·max(n, p)·eps count as zero and are left
+    out, so column i of ``shrinkage_factors(X, lams)`` is the factor of σ = result[i].
+    """
+    Xa = finite_array(X, "X", ndim=2)
+    if Xa.shape[1] == 0:
+        raise ValueError("X must have at least one column")
+    return _thin_svd(Xa)[1].copy()
+
+
+@dataclass(frozen=True)
+class ConstrainedGeometry:
+    """What a picture of min L(θ) s.t. ‖θ‖² ≤ C needs, from :func:`constrained_geometry`.
+
+    Attributes
+    ----------
+    result : ConstrainedResult
+        The constrained optimum θ*, λ*, L(θ*) of :func:`norm_constrained_lstsq`.
+    theta_ls : ndarray (p,)
+        The minimum-norm unconstrained minimiser θ_LS = X⁺y.
+    loss_ls : float
+        L(θ_LS), the smallest loss without the constraint.
+    grad_loss : ndarray (p,)
+        ∇L(θ*) = −Xᵀ(y − Xθ*)/n. When the constraint binds, ∇L(θ*) = −2λ*θ*: it points
+        opposite to ∇‖θ‖² = 2θ*.
+    """
+
+    result: ConstrainedResult
+    theta_ls: np.ndarray
+    loss_ls: float
+    grad_loss: np.ndarray
+
+
+def constrained_geometry(X: Any, y: Any, C: float) -> ConstrainedGeometry:
+    r"""Solve min (1/2n)‖y − Xθ‖² s.t. ‖θ‖² ≤ C and return what its picture shows.
+
+    θ* and λ* come from :func:`norm_constrained_lstsq`, θ_LS = X⁺y from :func:`ridge`
+    with λ = 0, and the gradient ∇L(θ*) = −Xᵀ(y − Xθ*)/n, which by stationarity of the
+    Lagrangian equals −2λ*θ*. Raises ``ValueError`` for C ≤ 0, NaN/inf in X or y, or
+    mismatched shapes.
+    """
+    Xa, ya = _check_Xy(X, y)
+    res = norm_constrained_lstsq(Xa, ya, C)
+    theta_ls = ridge(Xa, ya, 0.0)
+    grad = -Xa.T @ (ya - Xa @ res.theta) / Xa.shape[0]
+    return ConstrainedGeometry(result=res, theta_ls=theta_ls, loss_ls=_loss(Xa, ya, theta_ls),
+                               grad_loss=grad)
+
+
+__all__ += ["ConstrainedGeometry", "constrained_geometry", "singular_values"]

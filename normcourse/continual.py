@@ -2,12 +2,12 @@ r"""Continual learning: forgetting, and the two anchored penalties that resist i
 
 A network is trained on tasks 1, 2, …, T one after the other, seeing only the current
 task's data. Plain fine-tuning forgets: the weights move wherever the new task pulls them.
-The penalties of :mod:`normcourse.penalties` add a quadratic pull back towards the weights
+The penalties of :mod:`normcourse.model_penalties` add a quadratic pull back towards the weights
 θ* reached on earlier tasks:
 
-* :class:`~normcourse.penalties.L2SP` — (λ/2)‖θ − θ*‖² (Li, Grandvalet & Davoine 2018): every
+* :class:`~normcourse.model_penalties.L2SP` — (λ/2)‖θ − θ*‖² (Li, Grandvalet & Davoine 2018): every
   weight is held equally hard;
-* :class:`~normcourse.penalties.EWC` — (λ/2) Σ_i F_i (θ_i − θ*_i)² (Kirkpatrick et al. 2017):
+* :class:`~normcourse.model_penalties.EWC` — (λ/2) Σ_i F_i (θ_i − θ*_i)² (Kirkpatrick et al. 2017):
   weight i is held in proportion to the diagonal Fisher information F_i of the old task,
   computed by :func:`fisher_diagonal`.
 
@@ -38,9 +38,18 @@ from torch import nn
 from torch.func import functional_call, grad, vmap
 
 from normcourse._torch import torch_threads
-from normcourse._validate import finite_array, nonneg, positive, positive_int
-from normcourse.penalties import EWC, L2SP
-from normcourse.robustness import _as_input, _as_labels, mlp, train_classifier
+from normcourse._validate import (
+    class_labels,
+    finite_array,
+    integer_seed,
+    nonneg,
+    positive,
+    positive_int,
+    torch_input,
+    torch_module,
+)
+from normcourse.model_penalties import EWC, L2SP, ModelPenalty
+from normcourse.robustness.models import mlp, train_classifier
 
 __all__ = [
     "ESTIMATORS",
@@ -67,8 +76,8 @@ def _batches(
 ) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """``data`` as a list of (x, y) tensor batches in the model's dtype."""
     if isinstance(data, tuple) and len(data) == 2 and not _looks_like_batch_list(data):
-        x = _as_input(model, data[0], "data[0]")
-        y = _as_labels(data[1], x.shape[0], x.device)
+        x = torch_input(model, data[0], "data[0]")
+        y = class_labels(data[1], x.shape[0], x.device)
         return [(x[i : i + batch_size], y[i : i + batch_size])
                 for i in range(0, x.shape[0], batch_size)]
     if not isinstance(data, Iterable):
@@ -80,8 +89,8 @@ def _batches(
     for k, item in enumerate(data):
         if not (isinstance(item, tuple | list) and len(item) == 2):
             raise ValueError(f"data batch {k} must be a pair (x, y)")
-        x = _as_input(model, item[0], f"data batch {k} x")
-        out.append((x, _as_labels(item[1], x.shape[0], x.device)))
+        x = torch_input(model, item[0], f"data batch {k} x")
+        out.append((x, class_labels(item[1], x.shape[0], x.device)))
     if not out:
         raise ValueError("data has no batches")
     return out
@@ -137,8 +146,7 @@ def fisher_diagonal(
     -------
     List of tensors F (≥ 0), shaped and ordered like ``model.parameters()``.
     """
-    if not isinstance(model, nn.Module):
-        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    torch_module(model)
     if estimator not in ESTIMATORS:
         raise ValueError(f"estimator must be one of {ESTIMATORS}, got {estimator!r}")
     batch_size = positive_int(batch_size, "batch_size")
@@ -185,10 +193,9 @@ def fisher_diagonal(
 
 def accuracy(model: nn.Module, X: Any, y: Any) -> float:
     """Fraction of correctly classified samples, (1/n) Σ_n 1[argmax_k f_k(x_n) = y_n]."""
-    if not isinstance(model, nn.Module):
-        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    x = _as_input(model, X, "X")
-    t = _as_labels(y, x.shape[0], x.device)
+    torch_module(model)
+    x = torch_input(model, X, "X")
+    t = class_labels(y, x.shape[0], x.device)
     with torch.no_grad():
         return float((model(x).argmax(dim=1) == t).double().mean())
 
@@ -258,6 +265,16 @@ class SequenceResult:
         return float(self.accuracy[-1, -1])
 
 
+class _SumOfPenalties(ModelPenalty):
+    """R(θ) = Σ_s R_s(θ), one EWC term per earlier task."""
+
+    def __init__(self, terms: list[EWC]) -> None:
+        self.terms = terms
+
+    def __call__(self, model: nn.Module) -> torch.Tensor:
+        return sum(term(model) for term in self.terms)  # type: ignore[return-value]
+
+
 def run_sequence(
     method: str,
     tasks: Sequence[Any],
@@ -285,9 +302,9 @@ def run_sequence(
 
     * ``"finetune"`` — R_t = 0;
     * ``"l2sp"`` — R_t = (λ/2)‖θ − θ*_{t−1}‖², anchored at the weights the previous task ended
-      with (:class:`~normcourse.penalties.L2SP`);
+      with (:class:`~normcourse.model_penalties.L2SP`);
     * ``"ewc"`` — R_t = Σ_{s<t} (λ/2) Σ_i F_{s,i}(θ_i − θ*_{s,i})², one penalty per earlier task
-      with its own anchor θ*_s and Fisher diagonal F_s (:class:`~normcourse.penalties.EWC`,
+      with its own anchor θ*_s and Fisher diagonal F_s (:class:`~normcourse.model_penalties.EWC`,
       F_s from :func:`fisher_diagonal` on task s's training set with ``estimator``).
 
     After each task the test accuracy on *every* task is recorded (row t of the matrix).
@@ -312,8 +329,7 @@ def run_sequence(
     lr = positive(lr, "lr")
     batch_size = positive_int(batch_size, "batch_size")
     fisher_batch_size = positive_int(fisher_batch_size, "fisher_batch_size")
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise ValueError(f"seed must be an integer, got {seed!r}")
+    integer_seed(seed)
     tasks = list(tasks)
     if not tasks:
         raise ValueError("tasks must contain at least one task")
@@ -336,14 +352,11 @@ def run_sequence(
         ewc_terms: list[EWC] = []
         fishers: list[list[torch.Tensor]] = []
         for t, task in enumerate(tasks):
-            penalty: Any = None
+            penalty: ModelPenalty | None = None
             if t > 0 and method == "l2sp":
                 penalty = L2SP(lam, model)
             elif t > 0 and method == "ewc":
-                terms = list(ewc_terms)
-
-                def penalty(m: nn.Module, terms: list[EWC] = terms) -> torch.Tensor:
-                    return sum(term.value(m) for term in terms)  # type: ignore[return-value]
+                penalty = _SumOfPenalties(list(ewc_terms))
 
             train_classifier(model, task.X_train, task.y_train, steps=steps, lr=lr,
                              penalty=penalty, batch_size=min(batch_size, len(task.y_train)),

@@ -47,8 +47,20 @@ from torch.nn.utils import parametrize
 
 from normcourse import datasets
 from normcourse._torch import torch_threads
-from normcourse._validate import finite_array, nonneg, positive, positive_int
-from normcourse.robustness import SpectralPenalty, lipschitz_upper_bound, mlp, power_iteration
+from normcourse._validate import (
+    finite_array,
+    integer_seed,
+    nonneg,
+    positive,
+    positive_int,
+    torch_module,
+)
+from normcourse.robustness.models import mlp
+from normcourse.robustness.spectral import (
+    SpectralPenalty,
+    lipschitz_upper_bound,
+    power_iteration,
+)
 
 __all__ = [
     "VARIANTS",
@@ -175,8 +187,7 @@ def spectral_normalize(model: nn.Module, n_iter_init: int = 15) -> nn.Module:
     ∏_l ‖W_l / σ̂_l‖₂ stays ≈ 1 during training. Raises ``ValueError`` if ``model`` has no
     ``nn.Linear`` or a layer's weight is already parametrized.
     """
-    if not isinstance(model, nn.Module):
-        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    torch_module(model)
     n_iter_init = positive_int(n_iter_init, "n_iter_init")
     layers = [m for m in model.modules() if isinstance(m, nn.Linear)]
     if not layers:
@@ -353,9 +364,7 @@ def train_gan(
     """
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise ValueError(f"seed must be an integer, got {seed!r}")
-    seed = int(seed)
+    seed = integer_seed(seed)
     steps = positive_int(steps, "steps")
     batch_size = positive_int(batch_size, "batch_size")
     z_dim = positive_int(z_dim, "z_dim")

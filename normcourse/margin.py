@@ -43,7 +43,7 @@ import numpy as np
 from scipy.optimize import linprog, minimize, nnls
 
 from normcourse._validate import finite_array, nonneg, positive, positive_int, same_rows
-from normcourse.solvers import _XLogistic
+from normcourse.datafit import Logistic
 
 __all__ = [
     "GDTrace",
@@ -382,9 +382,9 @@ def logistic_objective(X: Any, y: Any, theta: Any, lam: float = 0.0) -> tuple[fl
     if th.shape[0] != Xa.shape[1]:
         raise ValueError(f"theta must have {Xa.shape[1]} entries, got {th.shape[0]}")
     lam = nonneg(lam, "lam")
-    oracle = _XLogistic(Xa, ya)
-    A = oracle.lin(th)
-    return (oracle.f(th, A) + 0.5 * lam * float(th @ th), oracle.grad(th, A) + lam * th)
+    oracle = Logistic(Xa, ya)
+    A = oracle.linear(th)
+    return (oracle.value(th, A) + 0.5 * lam * float(th @ th), oracle.grad(th, A) + lam * th)
 
 
 @dataclass(frozen=True)
@@ -507,12 +507,12 @@ def logistic_gd(
         if ref.shape != (p,) or not np.any(ref):
             raise ValueError(f"reference must be a nonzero vector of shape ({p},)")
 
-    oracle = _XLogistic(Xa, ya)
+    oracle = Logistic(Xa, ya)
     rows: list[tuple[Any, ...]] = []
 
     def snap(t: int) -> None:
-        A = oracle.lin(theta)
-        L = oracle.f(theta, A)
+        A = oracle.linear(theta)
+        L = oracle.value(theta, A)
         sq = float(theta @ theta)
         g = oracle.grad(theta, A) + lam * theta
         ang = math.nan
@@ -532,7 +532,7 @@ def logistic_gd(
         snap(0)
         j = 1
     next_t = int(steps[j]) if j < steps.size else -1
-    grad, lin = oracle.grad, oracle.lin
+    grad, lin = oracle.grad, oracle.linear
     # A too-large step makes θ overflow; that is reported as a ValueError below, not as
     # floating-point warnings from inside the loop.
     with np.errstate(over="ignore", invalid="ignore"):

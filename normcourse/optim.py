@@ -52,29 +52,19 @@ coordinates (or whole groups) exactly to zero.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import torch
 from torch import Tensor
 from torch.optim import Optimizer
 
-from ._validate import nonneg
+from ._validate import flag, nonneg
+from .penalties import Penalty
 
-__all__ = ["SGD", "SGDW", "Adam", "AdamW", "ProxPenalty", "ProxSGD"]
+__all__ = ["SGD", "SGDW", "Adam", "AdamW", "ProxSGD"]
 
 Params = Iterable[Tensor] | Iterable[dict[str, Any]] | Iterable[tuple[str, Tensor]]
 Closure = Callable[[], Any]
-
-
-@runtime_checkable
-class ProxPenalty(Protocol):
-    """What :class:`ProxSGD` needs: ``prox(w, step) = argmin_u ½‖u − w‖² + step·Ω(u)``.
-
-    ``normcourse.penalties.L1``, ``ElasticNet`` and ``GroupL21`` provide it; any object
-    with such a method (taking and returning a torch tensor of ``w``'s shape) works.
-    """
-
-    def prox(self, w: Tensor, step: float) -> Tensor: ...
 
 
 # --------------------------------------------------------------------------- validation
@@ -125,10 +115,10 @@ def _check_prox_group(group: dict[str, Any]) -> None:
     penalty = group["penalty"]
     if penalty is not None and not callable(getattr(penalty, "prox", None)):
         raise ValueError(
-            "penalty must be None or have a prox(w, step) method "
-            f"(e.g. normcourse.penalties.L1), got {type(penalty).__name__}"
+            "penalty must be None, a normcourse.penalties.Penalty (e.g. L1(1e-4)) or an "
+            f"object with a prox(w, step) method, got {type(penalty).__name__}"
         )
-    group["transpose"] = bool(group["transpose"])
+    group["transpose"] = flag(group["transpose"], "transpose")
     if group["transpose"]:
         for p in group["params"]:
             if p.ndim != 2:
@@ -564,7 +554,9 @@ class ProxSGD(_ValidatedOptimizer):
     Args:
         params: tensors or param-group dicts (lr, momentum, penalty, transpose per group).
         lr: η ≥ 0.
-        penalty: object with ``prox(w, step) -> Tensor`` (see :class:`ProxPenalty`), or ``None``.
+        penalty: a :class:`normcourse.penalties.Penalty` (its unchecked in-place
+            ``prox_tensor_`` is used), any object with ``prox(w, step) -> Tensor`` (called,
+            and its output's shape checked), or ``None``.
         momentum: β ∈ [0, 1) (heavy ball, torch's buffer convention; 0 = ISTA).
         transpose: apply the prox to θᵀ (see above).
 
@@ -583,7 +575,7 @@ class ProxSGD(_ValidatedOptimizer):
         self,
         params: Params,
         lr: float,
-        penalty: ProxPenalty | None,
+        penalty: Any,
         momentum: float = 0.0,
         transpose: bool = False,
     ) -> None:
@@ -610,10 +602,13 @@ class ProxSGD(_ValidatedOptimizer):
         return loss
 
     @staticmethod
-    def _apply_prox(p: Tensor, penalty: ProxPenalty, lr: float, transpose: bool) -> None:
+    def _apply_prox(p: Tensor, penalty: Any, lr: float, transpose: bool) -> None:
         w = p.detach()
         if transpose:
             w = w.T
+        if isinstance(penalty, Penalty):
+            penalty.prox_tensor_(w, lr)  # unchecked, in place on (a view of) p
+            return
         out = penalty.prox(w, lr)
         if not isinstance(out, Tensor):
             out = torch.as_tensor(out, dtype=p.dtype, device=p.device)
@@ -622,4 +617,4 @@ class ProxSGD(_ValidatedOptimizer):
                 f"penalty.prox returned shape {tuple(out.shape)} for a parameter of shape "
                 f"{tuple(w.shape)}; it must return the shape it was given"
             )
-        p.copy_(out.T if transpose else out)
+        w.copy_(out)

@@ -1,21 +1,31 @@
-r"""Norm penalties R(θ): value, gradient (smooth ones) and proximal operator.
+r"""Norm penalties R(θ) that describe themselves to every solver and optimizer.
 
-Every penalty is a small object with
+Every array penalty is a :class:`Penalty` carrying what its consumers need, so no solver,
+path, optimizer or grader ever asks which penalty it holds:
 
-* ``value(theta)`` — the number R(θ);
-* ``prox(w, step)`` — the proximal operator of ``step·R`` (step size η),
+* checked entries (validate NaN/inf, negative steps) — ``value(theta)``, ``prox(w, step)``,
+  ``grad(theta)`` (smooth penalties only; the others raise
+  :class:`NotDifferentiableError` and point to ``prox``) and ``dual_norm(z)``. The prox is
+  in closed form,
 
   .. math:: \operatorname{prox}_{\eta R}(w) = \arg\min_u \tfrac12\|u - w\|_2^2 + \eta R(u),
 
-  in closed form, so that one proximal-gradient step is
-  θ ← prox_{ηR}(θ − η∇f(θ));
-* ``grad(theta)`` — ∇R(θ), only for smooth penalties (``smooth = True``); the
-  non-smooth ones raise :class:`NotDifferentiableError` and point to ``prox``;
-* ``dual_norm(z)`` — the dual of the norm that defines the penalty, which the solvers
-  use to build a dual-feasible point and a duality gap.
+  so one proximal-gradient step is θ ← prox_{ηR}(θ − η∇f(θ));
+* the unchecked fast path for inner loops — ``fast_value`` (a differentiable 0-d tensor for
+  a tensor), ``fast_prox`` and the hooks ``prox_array`` / ``prox_tensor`` a new penalty
+  implements;
+* what solvers need for stopping and screening — ``lam`` (a unit of θ can be zero at a
+  stationary point only if its score, :meth:`Units.scores` of −∇f, is ≤ λ), ``with_lam``
+  (the same penalty at another λ, for paths), ``units`` and ``restrict`` (coordinates,
+  rows or groups; a working set), ``gap_terms`` (the duality gap's λ₁, λ₂ when R is
+  λ₁Ω(θ) + λ₂‖θ‖₂² with Ω the norm of ``dual_norm``), ``sign_pattern_terms`` (the exact
+  solve on a fixed support) and ``check_shape``.
 
 ``prox`` and ``grad`` accept numpy arrays and torch tensors and return the same kind
 (torch: same dtype and device); torch is imported only when a tensor is passed.
+Model-level penalties (L2-SP, EWC, spectral, path norm) live in
+:mod:`normcourse.model_penalties`; ``OnParameters`` there applies any penalty here to a
+model's weights.
 
 The conventions follow the course (DESIGN.md): L2 is (λ/2)‖θ‖₂², the elastic net is
 λ₁‖θ‖₁ + λ₂‖θ‖₂² and the group penalty is λ Σ_g w_g ‖θ_g‖₂.
@@ -29,16 +39,22 @@ from typing import Any
 import numpy as np
 
 from normcourse._validate import finite_array, finite_tensor_or_array, is_torch, nonneg
+from normcourse.groups import (
+    Groups,
+    check_group_input,
+    group_norms,
+    group_shrink,
+    group_shrink_torch,
+)
 
 __all__ = [
-    "EWC",
     "L1",
     "L2",
-    "L2SP",
     "ElasticNet",
     "GroupL21",
     "NotDifferentiableError",
     "Penalty",
+    "Units",
     "group_soft_threshold",
     "soft_threshold",
 ]
@@ -79,15 +95,6 @@ def _check_tau(tau: Any, name: str = "tau") -> Any:
     return tau
 
 
-def _to_like(value: Any, ref: Any) -> Any:
-    """Turn a float/array ``value`` into something that broadcasts with tensor ``ref``."""
-    import torch
-
-    if isinstance(value, float | int):
-        return value
-    return torch.as_tensor(value, dtype=ref.dtype, device=ref.device)
-
-
 def soft_threshold(w: Any, tau: Any) -> Any:
     r"""Soft-thresholding S_τ(w) = sign(w)·max(|w| − τ, 0), entrywise.
 
@@ -119,121 +126,13 @@ def _soft_torch(w: Any, tau: Any) -> Any:
     if np.ndim(tau) == 0:
         # softshrink maps small negatives to -0.0; adding +0.0 turns them into 0.0
         return torch.nn.functional.softshrink(w, float(tau)) + 0.0
-    t = _to_like(tau, w)
+    t = torch.as_tensor(tau, dtype=w.dtype, device=w.device)
     return torch.sign(w) * torch.clamp(torch.abs(w) - t, min=0) + 0.0
 
 
 def _soft_np(w: np.ndarray, tau: Any) -> np.ndarray:
     """Unchecked numpy soft-thresholding (used in the solvers' inner loops)."""
     return np.sign(w) * np.maximum(np.abs(w) - tau, 0.0) + 0.0
-
-
-class _Groups:
-    """Validated groups of indices along the first axis of θ.
-
-    ``idx`` concatenates the groups, ``gid[k]`` is the group of ``idx[k]``.
-    """
-
-    def __init__(self, groups: Sequence[Any], name: str = "groups") -> None:
-        if isinstance(groups, np.ndarray) and groups.dtype != object:
-            raise ValueError(f"{name} must be a list of index arrays, one per group")
-        try:
-            groups = list(groups)
-        except TypeError:
-            raise ValueError(f"{name} must be a list of index arrays, one per group") from None
-        if not groups:
-            raise ValueError(f"{name} must contain at least one group")
-        arrays = []
-        for k, g in enumerate(groups):
-            a = np.asarray(g)
-            if a.ndim == 0:
-                a = a.reshape(1)
-            if a.ndim != 1 or a.size == 0:
-                raise ValueError(f"{name}[{k}] must be a non-empty 1-D array of indices")
-            if a.dtype.kind not in "iu":
-                raise ValueError(f"{name}[{k}] must hold integer indices, got dtype {a.dtype}")
-            if np.any(a < 0):
-                raise ValueError(f"{name}[{k}] has a negative index; indices must be ≥ 0")
-            arrays.append(a.astype(np.intp))
-        self.groups = arrays
-        self.idx = np.concatenate(arrays)
-        self.gid = np.repeat(np.arange(len(arrays)), [a.size for a in arrays])
-        if np.unique(self.idx).size != self.idx.size:
-            raise ValueError(f"{name} overlap: every index may belong to at most one group")
-        self.n_groups = len(arrays)
-        self.max_index = int(self.idx.max())
-
-    def check_size(self, p: int, name: str = "groups") -> None:
-        """Raise ``ValueError`` if an index does not fit an axis of length ``p``."""
-        if self.max_index >= p:
-            raise ValueError(
-                f"{name} has index {self.max_index}, out of range for {p} coefficients"
-            )
-
-
-def _group_norms_np(w: np.ndarray, grp: _Groups | None) -> np.ndarray:
-    """‖w_g‖₂ per group (rows when ``grp`` is None)."""
-    sq = (w * w).reshape(w.shape[0], -1).sum(axis=1)
-    if grp is None:
-        return np.sqrt(sq)
-    return np.sqrt(np.bincount(grp.gid, weights=sq[grp.idx], minlength=grp.n_groups))
-
-
-def _group_scale(norms: Any, tau: Any, xp: Any) -> Any:
-    """max(0, 1 − τ/‖w_g‖), exactly 0 when ‖w_g‖ ≤ τ (and safe when ‖w_g‖ = 0)."""
-    keep = norms > tau
-    safe = xp.where(keep, norms, xp.ones_like(norms))
-    return xp.where(keep, 1.0 - tau / safe, xp.zeros_like(norms))
-
-
-def _group_soft_np(w: np.ndarray, tau: Any, grp: _Groups | None) -> np.ndarray:
-    """Unchecked numpy group soft-thresholding along the first axis."""
-    norms = _group_norms_np(w, grp)
-    scale = _group_scale(norms, np.asarray(tau, dtype=np.float64), np)
-    if grp is None:
-        row_scale = scale
-    else:
-        row_scale = np.ones(w.shape[0])
-        row_scale[grp.idx] = scale[grp.gid]
-    return w * row_scale.reshape((-1,) + (1,) * (w.ndim - 1)) + 0.0
-
-
-def _group_soft_torch(w: Any, tau: Any, grp: _Groups | None) -> Any:
-    import torch
-
-    sq = (w * w).reshape(w.shape[0], -1).sum(dim=1)
-    if grp is None:
-        norms = torch.sqrt(sq)
-    else:
-        gid = torch.as_tensor(grp.gid, device=w.device)
-        idx = torch.as_tensor(grp.idx, device=w.device)
-        gsq = torch.zeros(grp.n_groups, dtype=w.dtype, device=w.device)
-        norms = torch.sqrt(gsq.index_add(0, gid, sq[idx]))
-    t = _to_like(tau, w)
-    if not isinstance(t, torch.Tensor):
-        t = torch.tensor(t, dtype=w.dtype, device=w.device)
-    scale = _group_scale(norms, t, torch)
-    if grp is None:
-        row_scale = scale
-    else:
-        row_scale = torch.ones(w.shape[0], dtype=w.dtype, device=w.device)
-        row_scale[idx] = scale[gid]
-    return w * row_scale.reshape((-1,) + (1,) * (w.ndim - 1)) + 0.0
-
-
-def _check_group_input(w: Any, grp: _Groups | None) -> None:
-    """``w`` must be 2-D for row groups; group indices must fit ``w``'s first axis."""
-    shape = tuple(w.shape)
-    if grp is None:
-        if len(shape) != 2:
-            raise ValueError(
-                "w must be 2-D when groups=None (the groups are the rows of a weight "
-                f"matrix W), got shape {shape}; pass `groups` to group a 1-D vector"
-            )
-    else:
-        if len(shape) == 0:
-            raise ValueError("w must be at least 1-D to be split into groups")
-        grp.check_size(shape[0])
 
 
 def group_soft_threshold(w: Any, tau: Any, groups: Sequence[Any] | None = None) -> Any:
@@ -257,36 +156,89 @@ def group_soft_threshold(w: Any, tau: Any, groups: Sequence[Any] | None = None) 
     """
     w = finite_tensor_or_array(w, "w")
     tau = _check_tau(tau, "tau")
-    grp = None if groups is None else _Groups(groups)
-    _check_group_input(w, grp)
+    grp = None if groups is None else Groups(groups)
+    check_group_input(w, grp)
     n_groups = w.shape[0] if grp is None else grp.n_groups
     if np.ndim(tau) > 1 or (np.ndim(tau) == 1 and len(tau) not in (1, n_groups)):
         raise ValueError(f"tau must be a number or have one entry per group ({n_groups})")
     if is_torch(w):
-        return _group_soft_torch(_as_float_tensor(w), tau, grp)
-    return _group_soft_np(_as_float_array(w), tau, grp)
+        return group_shrink_torch(_as_float_tensor(w), tau, grp)
+    return group_shrink(_as_float_array(w), tau, grp)
 
 
-def _sum(x: Any) -> float:
-    return float(x.sum())
+def _np(z: Any) -> np.ndarray:
+    """A numpy float view of an array or tensor (for the float-valued dual norms)."""
+    if is_torch(z):
+        z = z.detach().cpu().numpy()
+    return np.asarray(z, dtype=np.float64)
 
 
-# --------------------------------------------------------------------------- classes
+# --------------------------------------------------------------------------- screening units
+
+
+class Units:
+    r"""The pieces of θ a penalty switches on and off: coordinates, rows or groups.
+
+    A path solver screens and grows working sets by unit. For each unit u the *score* of
+    a correlation C = −∇f(θ) is its dual-norm size — |C_j| (coordinates), ‖C_i‖₂/w_i (rows
+    of a p×m θ), ‖C_g‖₂/w_g (groups) — and a unit can be zero at a stationary point of
+    f + R only if its score is ≤ λ. ``free`` lists the coordinates no unit covers (not
+    penalized).
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        n_units: int,
+        weights: np.ndarray | None = None,
+        free: np.ndarray | None = None,
+        groups: Groups | None = None,
+    ) -> None:
+        if kind not in ("coordinates", "rows", "groups"):
+            raise ValueError(f"kind must be 'coordinates', 'rows' or 'groups', got {kind!r}")
+        self.kind = kind
+        self.n_units = int(n_units)
+        self.weights = weights
+        self.free = np.empty(0, np.intp) if free is None else free
+        self.groups = groups
+
+    def scores(self, C: np.ndarray) -> np.ndarray:
+        """Dual-norm score per unit: |C_j|, ‖C_i‖/w_i (rows) or ‖C_g‖/w_g (groups)."""
+        if self.kind == "coordinates":
+            return np.abs(C) if C.ndim == 1 else np.abs(C).max(axis=tuple(range(1, C.ndim)))
+        norms = group_norms(C, self.groups)
+        return norms if self.weights is None else norms / self.weights
+
+    def active(self, theta: np.ndarray) -> np.ndarray:
+        """Boolean mask over units: True where the unit has a nonzero coefficient."""
+        nz = np.abs(theta).reshape(theta.shape[0], -1).sum(axis=1) > 0
+        if self.kind != "groups":
+            return nz
+        grp = self.groups
+        assert grp is not None
+        return np.bincount(grp.gid, weights=nz[grp.idx], minlength=grp.n_groups) > 0
+
+
+# --------------------------------------------------------------------------- the interface
 
 
 class Penalty:
-    """Base class: a penalty R(θ) with ``value``, ``prox`` and (if smooth) ``grad``.
+    """Base class: a penalty R(θ) with ``value``, ``prox``, (if smooth) ``grad`` and the
+    solver-facing description of itself (see the module docstring).
 
-    Subclasses implement ``_value`` and ``_prox_np``/``_prox_torch`` on checked input;
-    the public methods validate the arguments (NaN/inf in θ, a negative step) first.
+    A new penalty sets ``lam`` and implements ``fast_value``, ``prox_array`` and
+    ``prox_tensor`` (unchecked, on float input), plus ``with_lam`` for paths; everything
+    else has a default that is right for a separable penalty with no duality gap.
     """
 
     smooth: bool = False
+    lam: float = 0.0
 
+    # -- checked public entries
     def value(self, theta: Any) -> float:
         """R(θ) as a Python float."""
         theta = finite_tensor_or_array(theta, "theta")
-        return float(self._value(theta if is_torch(theta) else _as_float_array(theta)))
+        return float(self.fast_value(theta if is_torch(theta) else _as_float_array(theta)))
 
     def __call__(self, theta: Any) -> float:
         """R(θ), same as :meth:`value`."""
@@ -297,8 +249,8 @@ class Penalty:
         w = finite_tensor_or_array(w, "w")
         step = nonneg(step, "step")
         if is_torch(w):
-            return self._prox_torch(_as_float_tensor(w), step)
-        return self._prox_np(_as_float_array(w), step)
+            return self.prox_tensor(_as_float_tensor(w), step)
+        return self.prox_array(_as_float_array(w), step)
 
     def grad(self, theta: Any) -> Any:
         """∇R(θ); non-smooth penalties raise :class:`NotDifferentiableError`."""
@@ -309,24 +261,61 @@ class Penalty:
 
     def dual_norm(self, z: Any) -> float:
         """The dual of the norm that defines the penalty, evaluated at ``z``."""
+        return self.fast_dual_norm(_np(finite_tensor_or_array(z, "z")))
+
+    def fast_dual_norm(self, z: np.ndarray) -> float:
+        """:meth:`dual_norm` without checks, on a float array (the duality gap's hook)."""
+        raise NotImplementedError(f"{type(self).__name__} defines no dual norm")
+
+    # -- unchecked fast path (inputs already validated by the caller)
+    def fast_value(self, theta: Any) -> Any:
+        """R(θ) without checks: a float for an array, a differentiable 0-d tensor for a tensor."""
         raise NotImplementedError
 
-    # subclasses override
-    def _value(self, theta: Any) -> Any:
+    def fast_prox(self, w: Any, step: float) -> Any:
+        """prox_{ηR}(w) without checks (a float array or tensor; η ≥ 0)."""
+        return self.prox_tensor(w, step) if is_torch(w) else self.prox_array(w, step)
+
+    def prox_array(self, w: np.ndarray, step: float) -> np.ndarray:
+        """Unchecked numpy prox (the hook a penalty implements)."""
         raise NotImplementedError
 
-    def _prox_np(self, w: np.ndarray, step: float) -> np.ndarray:
+    def prox_tensor(self, w: Any, step: float) -> Any:
+        """Unchecked torch prox (the hook a penalty implements)."""
         raise NotImplementedError
 
-    def _prox_torch(self, w: Any, step: float) -> Any:
-        raise NotImplementedError
+    def prox_tensor_(self, w: Any, step: float) -> Any:
+        """In place, unchecked: w ← prox_{ηR}(w) for a float tensor (or a view of one)."""
+        return w.copy_(self.prox_tensor(w, step))
+
+    # -- what solvers need
+    def with_lam(self, lam: float) -> Penalty:
+        """The same penalty with λ = ``lam`` (other parameters kept): one point of a path."""
+        raise ValueError(f"{type(self).__name__} does not define a family over λ (with_lam)")
+
+    def check_shape(self, shape: tuple[int, ...]) -> None:
+        """Raise ``ValueError`` if the penalty cannot act on a θ of this shape."""
+
+    def units(self, shape: tuple[int, ...]) -> Units:
+        """The units λ switches off, for θ of ``shape`` (default: every coordinate)."""
+        return Units("coordinates", shape[0] if shape else 0)
+
+    def restrict(self, units: Units, keep: np.ndarray) -> tuple[np.ndarray, Penalty]:
+        """(indices of θ's first axis, penalty on θ[indices]) for the units ``keep``."""
+        return keep, self
+
+    def gap_terms(self, units: Units) -> tuple[float, float] | None:
+        """(λ₁, λ₂) when R(θ) = λ₁Ω(θ) + λ₂‖θ‖₂² with Ω the norm of ``dual_norm`` and every
+        coordinate penalized, so a duality gap exists; ``None`` otherwise."""
+        return None
+
+    def sign_pattern_terms(self) -> tuple[float, float] | None:
+        """(λ₁, λ₂) when R is λ₁‖θ‖₁ + λ₂‖θ‖₂², so that on a fixed support S with signs s the
+        optimum solves (G_SS + 2λ₂I)θ_S = B_S − λ₁s; ``None`` otherwise."""
+        return None
 
 
-def _np(z: Any) -> np.ndarray:
-    """A numpy float view of an array or tensor (for the float-valued dual norms)."""
-    if is_torch(z):
-        z = z.detach().cpu().numpy()
-    return np.asarray(z, dtype=np.float64)
+# --------------------------------------------------------------------------- penalties
 
 
 class L2(Penalty):
@@ -346,8 +335,11 @@ class L2(Penalty):
     def __repr__(self) -> str:
         return f"L2(lam={self.lam!r})"
 
-    def _value(self, theta: Any) -> Any:
-        return 0.5 * self.lam * _sum(theta * theta)
+    def with_lam(self, lam: float) -> L2:
+        return L2(lam)
+
+    def fast_value(self, theta: Any) -> Any:
+        return 0.5 * self.lam * (theta * theta).sum()
 
     def grad(self, theta: Any) -> Any:
         """∇R(θ) = λθ (same kind as θ)."""
@@ -356,15 +348,18 @@ class L2(Penalty):
             return self.lam * _as_float_tensor(theta)
         return self.lam * _as_float_array(theta)
 
-    def _prox_np(self, w: np.ndarray, step: float) -> np.ndarray:
+    def prox_array(self, w: np.ndarray, step: float) -> np.ndarray:
         return w / (1.0 + step * self.lam)
 
-    def _prox_torch(self, w: Any, step: float) -> Any:
+    def prox_tensor(self, w: Any, step: float) -> Any:
         return w / (1.0 + step * self.lam)
 
-    def dual_norm(self, z: Any) -> float:
+    def prox_tensor_(self, w: Any, step: float) -> Any:
+        return w.div_(1.0 + step * self.lam)
+
+    def fast_dual_norm(self, z: np.ndarray) -> float:
         """‖z‖₂."""
-        return float(np.linalg.norm(_np(z).ravel()))
+        return float(np.linalg.norm(z.ravel()))
 
 
 class L1(Penalty):
@@ -382,19 +377,33 @@ class L1(Penalty):
     def __repr__(self) -> str:
         return f"L1(lam={self.lam!r})"
 
-    def _value(self, theta: Any) -> Any:
-        return self.lam * _sum(abs(theta))
+    def with_lam(self, lam: float) -> L1:
+        return L1(lam)
 
-    def _prox_np(self, w: np.ndarray, step: float) -> np.ndarray:
+    def fast_value(self, theta: Any) -> Any:
+        return self.lam * abs(theta).sum()
+
+    def prox_array(self, w: np.ndarray, step: float) -> np.ndarray:
         return _soft_np(w, step * self.lam)
 
-    def _prox_torch(self, w: Any, step: float) -> Any:
+    def prox_tensor(self, w: Any, step: float) -> Any:
         return _soft_torch(w, step * self.lam)
 
-    def dual_norm(self, z: Any) -> float:
+    def prox_tensor_(self, w: Any, step: float) -> Any:
+        # S_τ(w) = w − clamp(w, −τ, τ): the same floating-point result as softshrink
+        # (w ∓ τ outside, w − w = +0.0 inside) with one temporary.
+        t = step * self.lam
+        return w.sub_(w.clamp(-t, t))
+
+    def fast_dual_norm(self, z: np.ndarray) -> float:
         """‖z‖_∞ = max_j |z_j|."""
-        a = _np(z)
-        return float(np.max(np.abs(a))) if a.size else 0.0
+        return float(np.max(np.abs(z))) if z.size else 0.0
+
+    def gap_terms(self, units: Units) -> tuple[float, float] | None:
+        return (self.lam, 0.0) if self.lam > 0 else None
+
+    def sign_pattern_terms(self) -> tuple[float, float] | None:
+        return self.lam, 0.0
 
 
 class ElasticNet(Penalty):
@@ -403,7 +412,9 @@ class ElasticNet(Penalty):
     * not differentiable where θ_j = 0: ``grad`` raises, use ``prox``;
     * prox: prox_{ηR}(w) = S_{ηλ₁}(w) / (1 + 2ηλ₂) — soft-threshold, then shrink;
     * ``dual_norm(z)`` = ‖z‖_∞, the dual of the ℓ1 part (the solvers fold the λ₂ part
-      into the data term when they compute a duality gap).
+      into the data term when they compute a duality gap);
+    * ``lam`` is λ₁ (the threshold at zero); ``with_lam`` keeps the ratio λ₂/λ₁, i.e.
+      scikit-learn's ``l1_ratio``.
 
     **Mapping to scikit-learn.** ``sklearn.linear_model.ElasticNet`` minimises
     (1/2n)‖y − Xθ‖² + α·ρ‖θ‖₁ + (α(1 − ρ)/2)‖θ‖² with ρ = ``l1_ratio``. With the data
@@ -418,6 +429,11 @@ class ElasticNet(Penalty):
     def __init__(self, lam1: float, lam2: float) -> None:
         self.lam1 = nonneg(lam1, "lam1")
         self.lam2 = nonneg(lam2, "lam2")
+
+    @property
+    def lam(self) -> float:  # type: ignore[override]
+        """λ₁: a coordinate is zero at the optimum iff |(−∇f)_j| ≤ λ₁."""
+        return self.lam1
 
     def __repr__(self) -> str:
         return f"ElasticNet(lam1={self.lam1!r}, lam2={self.lam2!r})"
@@ -436,19 +452,33 @@ class ElasticNet(Penalty):
             raise ValueError(f"l1_ratio must be in [0, 1], got {l1_ratio!r}")
         return cls(alpha * rho, alpha * (1.0 - rho) / 2.0)
 
-    def _value(self, theta: Any) -> Any:
-        return self.lam1 * _sum(abs(theta)) + self.lam2 * _sum(theta * theta)
+    def with_lam(self, lam: float) -> ElasticNet:
+        lam = nonneg(lam, "lam")
+        ratio = self.lam2 / self.lam1 if self.lam1 > 0 else 0.0
+        return ElasticNet(lam, lam * ratio)
 
-    def _prox_np(self, w: np.ndarray, step: float) -> np.ndarray:
+    def fast_value(self, theta: Any) -> Any:
+        return self.lam1 * abs(theta).sum() + self.lam2 * (theta * theta).sum()
+
+    def prox_array(self, w: np.ndarray, step: float) -> np.ndarray:
         return _soft_np(w, step * self.lam1) / (1.0 + 2.0 * step * self.lam2)
 
-    def _prox_torch(self, w: Any, step: float) -> Any:
+    def prox_tensor(self, w: Any, step: float) -> Any:
         return _soft_torch(w, step * self.lam1) / (1.0 + 2.0 * step * self.lam2)
 
-    def dual_norm(self, z: Any) -> float:
+    def prox_tensor_(self, w: Any, step: float) -> Any:
+        t = step * self.lam1
+        return w.sub_(w.clamp(-t, t)).div_(1.0 + 2.0 * step * self.lam2)
+
+    def fast_dual_norm(self, z: np.ndarray) -> float:
         """‖z‖_∞ (dual of the ℓ1 part)."""
-        a = _np(z)
-        return float(np.max(np.abs(a))) if a.size else 0.0
+        return float(np.max(np.abs(z))) if z.size else 0.0
+
+    def gap_terms(self, units: Units) -> tuple[float, float] | None:
+        return (self.lam1, self.lam2) if self.lam1 > 0 else None
+
+    def sign_pattern_terms(self) -> tuple[float, float] | None:
+        return self.lam1, self.lam2
 
 
 class GroupL21(Penalty):
@@ -480,17 +510,18 @@ class GroupL21(Penalty):
         weights: Sequence[float] | np.ndarray | None = None,
     ) -> None:
         self.lam = nonneg(lam, "lam")
-        self._grp = None if groups is None else _Groups(groups)
-        self.groups = None if self._grp is None else self._grp.groups
+        self.grouping = None if groups is None else Groups(groups)
+        self.groups = None if self.grouping is None else self.grouping.groups
         if weights is None:
             self.weights = None
         else:
             wts = finite_array(weights, "weights", ndim=1)
             if wts.size == 0 or np.any(wts <= 0):
                 raise ValueError("weights must be positive numbers, one per group")
-            if self._grp is not None and wts.size != self._grp.n_groups:
+            if self.grouping is not None and wts.size != self.grouping.n_groups:
                 raise ValueError(
-                    f"weights has {wts.size} entries but there are {self._grp.n_groups} groups"
+                    f"weights has {wts.size} entries but there are "
+                    f"{self.grouping.n_groups} groups"
                 )
             self.weights = wts
 
@@ -498,267 +529,117 @@ class GroupL21(Penalty):
         g = "rows" if self.groups is None else f"{len(self.groups)} groups"
         return f"GroupL21(lam={self.lam!r}, groups={g})"
 
-    def _weights_for(self, theta: Any) -> np.ndarray | float:
-        _check_group_input(theta, self._grp)
+    def with_lam(self, lam: float) -> GroupL21:
+        new = object.__new__(GroupL21)
+        new.lam = nonneg(lam, "lam")
+        new.grouping, new.groups, new.weights = self.grouping, self.groups, self.weights
+        return new
+
+    def _weights_for(self, theta: Any, name: str = "theta") -> np.ndarray | float:
+        check_group_input(theta, self.grouping, name)
         if self.weights is None:
             return 1.0
-        n_groups = theta.shape[0] if self._grp is None else self._grp.n_groups
+        n_groups = theta.shape[0] if self.grouping is None else self.grouping.n_groups
         if self.weights.size != n_groups:
             raise ValueError(
-                f"weights has {self.weights.size} entries but w has {n_groups} rows (groups)"
+                f"weights has {self.weights.size} entries but {name} has {n_groups} rows "
+                "(groups)"
             )
         return self.weights
 
     def unpenalized(self, p: int) -> np.ndarray:
         """Indices in ``range(p)`` that no group covers (they are not penalized)."""
-        if self._grp is None:
+        if self.grouping is None:
             return np.empty(0, dtype=np.intp)
-        mask = np.ones(p, dtype=bool)
-        mask[self._grp.idx[self._grp.idx < p]] = False
-        return np.flatnonzero(mask)
+        return self.grouping.free(p)
 
     def group_norms(self, theta: Any) -> np.ndarray:
         """‖θ_g‖₂ for each group (each row when ``groups=None``), as a numpy array."""
         a = _np(finite_tensor_or_array(theta, "theta"))
-        _check_group_input(a, self._grp)
-        return _group_norms_np(a, self._grp)
+        check_group_input(a, self.grouping, "theta")
+        return group_norms(a, self.grouping)
 
-    def _value(self, theta: Any) -> Any:
+    def fast_value(self, theta: Any) -> Any:
         wts = self._weights_for(theta)
-        return self.lam * float(np.sum(wts * _group_norms_np(_np(theta), self._grp)))
-
-    def _prox_np(self, w: np.ndarray, step: float) -> np.ndarray:
-        wts = self._weights_for(w)
-        return _group_soft_np(w, step * self.lam * wts, self._grp)
-
-    def _prox_torch(self, w: Any, step: float) -> Any:
-        wts = self._weights_for(w)
-        return _group_soft_torch(w, step * self.lam * wts, self._grp)
-
-    def dual_norm(self, z: Any) -> float:
-        """max_g ‖z_g‖₂ / w_g."""
-        a = _np(z)
-        wts = self._weights_for(a)
-        norms = _group_norms_np(a, self._grp)
-        return float(np.max(norms / wts)) if norms.size else 0.0
-
-
-# --------------------------------------------------------------------------- anchored penalties
-
-
-def _is_module(obj: Any) -> bool:
-    """True for a ``torch.nn.Module``-like object (has ``parameters()``; not a tensor)."""
-    return not is_torch(obj) and callable(getattr(obj, "parameters", None)) \
-        and callable(getattr(obj, "named_parameters", None))
-
-
-def _as_list(obj: Any, name: str) -> tuple[list[Any], bool]:
-    """The arrays of ``obj`` (a model, a sequence of arrays/tensors or one of them) as a list.
-
-    The flag is True when ``obj`` was a single array or tensor (results are then unwrapped).
-    """
-    if _is_module(obj):
-        items = list(obj.parameters())
-        if not items:
-            raise ValueError(f"{name} is a model without parameters")
-        return items, False
-    if is_torch(obj) or isinstance(obj, np.ndarray):
-        return [obj], True
-    if isinstance(obj, list | tuple):
-        if not obj:
-            raise ValueError(f"{name} must contain at least one array")
-        for k, a in enumerate(obj):
-            if not (is_torch(a) or isinstance(a, np.ndarray)):
-                raise ValueError(
-                    f"{name}[{k}] must be a numpy array or a torch tensor, got {type(a).__name__}"
-                )
-        return list(obj), False
-    raise ValueError(
-        f"{name} must be a torch model, a list of arrays/tensors, or one array/tensor, "
-        f"got {type(obj).__name__}"
-    )
-
-
-def _frozen_copy(a: Any, name: str) -> Any:
-    """A detached float copy of a tensor, or a float64 copy of an array; must be finite."""
-    finite_tensor_or_array(a.detach() if is_torch(a) else a, name)
-    if is_torch(a):
-        return _as_float_tensor(a.detach()).clone()
-    return np.array(a, dtype=np.float64)
-
-
-class _AnchoredQuadratic:
-    r"""R(θ) = (λ/2) Σ_i ω_i (θ_i − θ⁰_i)², the common form of :class:`L2SP` (ω = 1) and
-    :class:`EWC` (ω = the Fisher diagonal F)."""
-
-    smooth = True
-
-    def __init__(self, lam: float, anchor: Any, weights: Any = None) -> None:
-        self.lam = nonneg(lam, "lam")
-        items, self._single = _as_list(anchor, "anchor")
-        self.anchor = [_frozen_copy(a, f"anchor[{k}]") for k, a in enumerate(items)]
-        self.weights: list[Any] | None = None
-        if weights is not None:
-            w_items, _ = _as_list(weights, "fisher")
-            if len(w_items) != len(self.anchor):
-                raise ValueError(
-                    f"fisher must have one array per anchor array ({len(self.anchor)}), "
-                    f"got {len(w_items)}"
-                )
-            ws = []
-            for k, (w, a) in enumerate(zip(w_items, self.anchor, strict=True)):
-                w = _frozen_copy(w, f"fisher[{k}]")
-                if tuple(w.shape) != tuple(a.shape):
-                    raise ValueError(
-                        f"fisher[{k}] has shape {tuple(w.shape)}, but anchor[{k}] has shape "
-                        f"{tuple(a.shape)}"
-                    )
-                if bool((w < 0).any()):
-                    raise ValueError(
-                        f"fisher[{k}] has negative entries; a Fisher diagonal is ≥ 0 (it is a "
-                        "mean of squared gradients)"
-                    )
-                ws.append(w)
-            self.weights = ws
-        self._cache: dict[tuple[int, str, Any, Any], Any] = {}
-
-    # -- conversions -------------------------------------------------------------------
-    def _like(self, k: int, which: str, src: Any, ref: Any) -> Any:
-        """``src`` (anchor or weight number k) in the kind, dtype and device of ``ref``."""
-        if is_torch(ref):
+        if is_torch(theta):
             import torch
 
-            if is_torch(src) and src.dtype == ref.dtype and src.device == ref.device:
-                return src
-            key = (k, which, ref.dtype, ref.device)
-            hit = self._cache.get(key)
-            if hit is None:
-                hit = torch.as_tensor(src.detach().cpu().numpy() if is_torch(src) else src)
-                hit = hit.to(dtype=ref.dtype, device=ref.device)
-                self._cache[key] = hit
-            return hit
-        return src.detach().cpu().numpy().astype(np.float64) if is_torch(src) else src
-
-    def _params(self, params: Any) -> tuple[list[Any], bool, bool]:
-        items, single = _as_list(params, "params")
-        if len(items) != len(self.anchor):
-            raise ValueError(
-                f"params has {len(items)} arrays but the anchor has {len(self.anchor)}"
-            )
-        kinds = {is_torch(p) for p in items}
-        if len(kinds) > 1:
-            raise ValueError("params must be all torch tensors or all numpy arrays, not a mix")
-        out = []
-        for k, (p, a) in enumerate(zip(items, self.anchor, strict=True)):
-            if tuple(p.shape) != tuple(a.shape):
-                raise ValueError(
-                    f"params[{k}] has shape {tuple(p.shape)}, but anchor[{k}] has shape "
-                    f"{tuple(a.shape)}"
+            sq = (theta * theta).reshape(theta.shape[0], -1).sum(dim=1)
+            if self.grouping is not None:
+                g = self.grouping
+                gid = torch.as_tensor(g.gid, device=theta.device)
+                sq = torch.zeros(g.n_groups, dtype=theta.dtype, device=theta.device).index_add(
+                    0, gid, sq[torch.as_tensor(g.idx, device=theta.device)]
                 )
-            if is_torch(p):
-                out.append(_as_float_tensor(p))
-            else:
-                out.append(_as_float_array(finite_array(p, f"params[{k}]")))
-        return out, single, kinds == {True}
+            w = torch.as_tensor(wts, dtype=theta.dtype, device=theta.device)
+            return self.lam * (w * torch.sqrt(sq)).sum()
+        return self.lam * float(np.sum(wts * group_norms(_np(theta), self.grouping)))
 
-    # -- public API --------------------------------------------------------------------
-    def value(self, params: Any) -> Any:
-        """R(θ). A torch scalar (differentiable) for tensors or a model; a float for arrays."""
-        items, _, torch_kind = self._params(params)
-        total: Any = 0.0
-        for k, p in enumerate(items):
-            d = p - self._like(k, "anchor", self.anchor[k], p)
-            sq = d * d
-            if self.weights is not None:
-                sq = self._like(k, "weight", self.weights[k], p) * sq
-            total = total + sq.sum()
-        out = 0.5 * self.lam * total
-        return out if torch_kind else float(out)
+    def prox_array(self, w: np.ndarray, step: float) -> np.ndarray:
+        wts = self._weights_for(w, "w")
+        return group_shrink(w, step * self.lam * wts, self.grouping)
 
-    def __call__(self, params: Any) -> Any:
-        """Same as :meth:`value` — so the object can be passed as ``penalty(model)``."""
-        return self.value(params)
+    def prox_tensor(self, w: Any, step: float) -> Any:
+        wts = self._weights_for(w, "w")
+        return group_shrink_torch(w, step * self.lam * wts, self.grouping)
 
-    def grad(self, params: Any) -> Any:
-        """∇R(θ) = λ ω ⊙ (θ − θ⁰), in the structure of ``params`` (list, or one array)."""
-        items, single, _ = self._params(params)
-        out = []
-        for k, p in enumerate(items):
-            g = self.lam * (p - self._like(k, "anchor", self.anchor[k], p))
-            if self.weights is not None:
-                g = self._like(k, "weight", self.weights[k], p) * g
-            out.append(g)
-        return out[0] if single else out
+    def fast_dual_norm(self, z: np.ndarray) -> float:
+        """max_g ‖z_g‖₂ / w_g."""
+        a = z
+        wts = self._weights_for(a, "z")
+        norms = group_norms(a, self.grouping)
+        return float(np.max(norms / wts)) if norms.size else 0.0
 
-    def prox(self, w: Any, step: float) -> Any:
-        """prox_{ηR}(w) = (w + ηλ ω ⊙ θ⁰) / (1 + ηλ ω), entrywise, η = ``step`` ≥ 0."""
-        step = nonneg(step, "step")
-        items, single, _ = self._params(w)
-        out = []
-        for k, p in enumerate(items):
-            a = self._like(k, "anchor", self.anchor[k], p)
-            c = step * self.lam
-            if self.weights is not None:
-                c = c * self._like(k, "weight", self.weights[k], p)
-            out.append((p + c * a) / (1.0 + c))
-        return out[0] if single else out
+    # -- solver-facing
+    def check_shape(self, shape: tuple[int, ...]) -> None:
+        try:
+            self._weights_for(np.zeros(shape))
+        except ValueError as exc:
+            raise ValueError(f"penalty does not fit θ of shape {shape}: {exc}") from None
 
+    def units(self, shape: tuple[int, ...]) -> Units:
+        p = shape[0]
+        if self.grouping is None:
+            if len(shape) != 2:
+                raise ValueError(
+                    "groups=None means the groups are the rows of θ (p×m), which needs a 2-D "
+                    "Y; pass `groups` (a list of index arrays) for a 1-D y"
+                )
+            if self.weights is not None and self.weights.size != p:
+                raise ValueError(
+                    f"weights must have one entry per row of θ ({p}), got {self.weights.size}"
+                )
+            return Units("rows", p, self.weights)
+        self.grouping.check_size(p)
+        wts = np.ones(self.grouping.n_groups) if self.weights is None else self.weights
+        return Units("groups", self.grouping.n_groups, wts, self.grouping.free(p), self.grouping)
 
-class L2SP(_AnchoredQuadratic):
-    r"""L2-SP, the "starting point" penalty (Li, Grandvalet & Davoine, ICML 2018):
+    def restrict(self, units: Units, keep: np.ndarray) -> tuple[np.ndarray, Penalty]:
+        wts = None if units.weights is None else units.weights[keep]
+        if units.kind == "rows":
+            return keep, GroupL21(self.lam, None, wts)
+        grp = units.groups
+        assert grp is not None
+        parts = [units.free] + [grp.groups[u] for u in keep]
+        idx = np.concatenate(parts) if parts else np.empty(0, np.intp)
+        sub_groups, start = [], units.free.size
+        for u in keep:
+            size = grp.groups[u].size
+            sub_groups.append(np.arange(start, start + size))
+            start += size
+        if not sub_groups:
+            return idx, L1(0.0)  # only unpenalized coordinates
+        return idx, GroupL21(self.lam, sub_groups, wts)
 
-        R(θ) = (λ/2) ‖θ − θ⁰‖₂² = (λ/2) Σ_i (θ_i − θ⁰_i)²,
-
-    weight decay towards the anchor θ⁰ (pre-trained weights, or the weights reached on the
-    previous task) instead of towards 0. Li et al. write α for λ.
-
-    * ``anchor`` — θ⁰: a torch model (its parameters are copied, in ``model.parameters()``
-      order), a list of arrays/tensors, or a single array/tensor; it is copied (frozen).
-    * ``value(params)`` — ``params`` in the same structure (a model, a list, one array):
-      a differentiable torch scalar for tensors/models (``loss = data_loss + penalty(model)``
-      in any torch loop), a float for numpy arrays;
-    * ``grad(params)`` = λ(θ − θ⁰); ``prox(w, step)`` = (w + ηλθ⁰)/(1 + ηλ), a shrinkage
-      towards θ⁰ (the L2 prox w/(1 + ηλ) when θ⁰ = 0).
-
-    ``ValueError`` for λ < 0, a structure or shape that does not match the anchor, NaN/inf.
-    """
-
-    def __init__(self, lam: float, anchor: Any) -> None:
-        super().__init__(lam, anchor)
-
-    def __repr__(self) -> str:
-        return f"L2SP(lam={self.lam!r}, {len(self.anchor)} arrays)"
+    def gap_terms(self, units: Units) -> tuple[float, float] | None:
+        return (self.lam, 0.0) if self.lam > 0 and units.free.size == 0 else None
 
 
-class EWC(_AnchoredQuadratic):
-    r"""Elastic weight consolidation (Kirkpatrick et al., PNAS 2017), diagonal Fisher:
+def __getattr__(name: str) -> Any:
+    """``penalties.L2SP`` / ``penalties.EWC`` are the model-level penalties of
+    :mod:`normcourse.model_penalties` (imported on first use: they need torch)."""
+    if name in ("L2SP", "EWC"):
+        from normcourse import model_penalties
 
-        R(θ) = (λ/2) Σ_i F_i (θ_i − θ*_i)²,
-
-    with θ* the weights after the previous task and F_i ≥ 0 the diagonal of the Fisher
-    information of that task at θ* (e.g. :func:`normcourse.continual.fisher_diagonal`).
-    It is the Laplace approximation of the old task's log-posterior: weights the old task
-    is sensitive to (large F_i) are held close to θ*, the others are free. With F = 1 it is
-    exactly :class:`L2SP` around θ*.
-
-    * ``anchor`` — θ*, and ``fisher`` — F, in the same structure (a model's parameters, a
-      list of arrays/tensors, or one array/tensor); both are copied;
-    * ``value``, ``grad`` = λ F ⊙ (θ − θ*), ``prox`` = (w + ηλF ⊙ θ*)/(1 + ηλF): as in
-      :class:`L2SP`.
-
-    ``ValueError`` for λ < 0, F with negative entries, shapes that do not match, NaN/inf.
-    """
-
-    def __init__(self, lam: float, anchor: Any, fisher: Any) -> None:
-        if fisher is None:
-            raise ValueError("fisher must be given (use L2SP for the unweighted penalty)")
-        super().__init__(lam, anchor, fisher)
-
-    @property
-    def fisher(self) -> list[Any]:
-        """The Fisher diagonal F, one array/tensor per anchor array."""
-        assert self.weights is not None
-        return self.weights
-
-    def __repr__(self) -> str:
-        return f"EWC(lam={self.lam!r}, {len(self.anchor)} arrays)"
+        return getattr(model_penalties, name)
+    raise AttributeError(f"module 'normcourse.penalties' has no attribute {name!r}")

@@ -20,7 +20,15 @@ from typing import Any
 
 import numpy as np
 
-from normcourse._validate import finite_array, nonneg, positive, positive_int, same_rows
+from normcourse._validate import (
+    finite_array,
+    lam_grid,
+    nonneg,
+    pm1_labels,
+    positive,
+    positive_int,
+    same_rows,
+)
 from normcourse.penalties import L1
 from normcourse.solvers import (
     ConvergenceWarning,
@@ -29,7 +37,7 @@ from normcourse.solvers import (
     group_lasso_path,
     lambda_max,
     lasso_path,
-    prox_grad,
+    path,
 )
 
 __all__ = [
@@ -183,13 +191,6 @@ def _check_method(method: Any, groups: Any) -> str:
     return str(method)
 
 
-def _check_grid(lams: Any) -> np.ndarray:
-    grid = finite_array(lams, "lams", ndim=1)
-    if grid.size == 0 or np.any(grid <= 0):
-        raise ValueError("lams must be a non-empty 1-D array of λ > 0")
-    return grid
-
-
 @dataclass(frozen=True)
 class CVResult:
     """K-fold cross-validation along a λ grid.
@@ -249,7 +250,7 @@ def cross_validate_path(
     Xa = finite_array(X, "X", ndim=2)
     ya = finite_array(y, "y", ndim=1)
     same_rows(Xa, ya)
-    grid = _check_grid(lams)
+    grid = lam_grid(lams)
     method = _check_method(method, groups)
     k = positive_int(n_folds, "n_folds")
     n = Xa.shape[0]
@@ -422,7 +423,7 @@ def stability_selection(
     Xa = finite_array(X, "X", ndim=2)
     ya = finite_array(y, "y", ndim=1)
     same_rows(Xa, ya)
-    grid = _check_grid(lams)
+    grid = lam_grid(lams)
     if method not in ("lasso", "enet"):
         raise ValueError(f"method must be 'lasso' or 'enet', got {method!r}")
     B = positive_int(n_resamples, "n_resamples")
@@ -450,11 +451,6 @@ def stability_selection(
 # ------------------------------------------------------------ L1-penalised logistic path
 
 
-def _check_labels(y: np.ndarray) -> None:
-    if not np.all((y == 1.0) | (y == -1.0)):
-        raise ValueError("y must hold labels in {-1, +1}")
-
-
 def logistic_lambda_max(X: Any, y: Any) -> float:
     r"""Smallest λ for which θ = 0 minimises (1/n)Σ log(1 + exp(−yᵢxᵢᵀθ)) + λ‖θ‖₁.
 
@@ -463,7 +459,7 @@ def logistic_lambda_max(X: Any, y: Any) -> float:
     Xa = finite_array(X, "X", ndim=2)
     ya = finite_array(y, "y", ndim=1)
     same_rows(Xa, ya)
-    _check_labels(ya)
+    pm1_labels(ya)
     return float(np.max(np.abs(Xa.T @ ya))) / (2 * Xa.shape[0])
 
 
@@ -485,13 +481,14 @@ def logistic_l1_path(
     residual ≤ ``tol``) for λ decreasing, each solve warm-started at the previous
     solution. Default grid: geometric from :func:`logistic_lambda_max` down to
     ``eps``·λ_max. scikit-learn's ``LogisticRegression(l1_ratio=1, C=C,
-    fit_intercept=False)`` is the same problem with C = 1/(nλ). ``PathResult.gaps`` holds
-    the final KKT residuals (there is no duality gap here).
+    fit_intercept=False)`` is the same problem with C = 1/(nλ). ``PathResult.kkt`` holds
+    the final KKT residuals (there is no duality gap here). It is
+    :func:`normcourse.solvers.path` with ``loss="logistic"``.
     """
     Xa = finite_array(X, "X", ndim=2)
     ya = finite_array(y, "y", ndim=1)
     same_rows(Xa, ya)
-    _check_labels(ya)
+    pm1_labels(ya)
     if lams is None:
         k = positive_int(n_lams, "n_lams")
         e = positive(eps, "eps")
@@ -500,24 +497,9 @@ def logistic_l1_path(
         lam_max = logistic_lambda_max(Xa, ya)
         grid = np.geomspace(lam_max, e * lam_max, k)
     else:
-        grid = _check_grid(lams)
-    order = np.argsort(-grid, kind="stable")
-    p = Xa.shape[1]
-    coefs = np.zeros((grid.size, p))
-    n_iters = np.zeros(grid.size, dtype=int)
-    kkt = np.zeros(grid.size)
-    theta = np.zeros(p)
-    n_fail = 0
-    for i in order:
-        res = prox_grad(Xa, ya, L1(float(grid[i])), loss="logistic", tol=tol,
-                        max_iter=max_iter, theta0=theta)
-        theta = res.theta
-        coefs[i], n_iters[i], kkt[i] = theta, res.n_iter, res.kkt[-1]
-        n_fail += not res.converged
-    if n_fail:
-        warnings.warn(f"{n_fail} of {grid.size} logistic path solves did not reach "
-                      f"tol={tol}; increase max_iter or tol", ConvergenceWarning, stacklevel=2)
-    return PathResult(lams=grid.copy(), coefs=coefs, n_iters=n_iters, gaps=kkt)
+        grid = lam_grid(lams)
+    return path(Xa, ya, L1(1.0), grid, loss="logistic", tol=tol, max_iter=max_iter,
+                working_set=False)
 
 
 def accuracy(X: Any, y: Any, theta: Any) -> np.ndarray | float:
@@ -527,7 +509,7 @@ def accuracy(X: Any, y: Any, theta: Any) -> np.ndarray | float:
     Xa = finite_array(X, "X", ndim=2)
     ya = finite_array(y, "y", ndim=1)
     same_rows(Xa, ya)
-    _check_labels(ya)
+    pm1_labels(ya)
     th = finite_array(theta, "theta", ndim=(1, 2))
     if th.shape[-1] != Xa.shape[1]:
         raise ValueError(f"theta must have {Xa.shape[1]} entries per row, got {th.shape[-1]}")
@@ -565,3 +547,28 @@ def irrepresentable(X: Any, theta: Any) -> float:
     except np.linalg.LinAlgError:
         raise ValueError("X restricted to the support of theta is rank deficient") from None
     return float(np.max(np.abs(G[np.ix_(Sc, S)] @ v)))
+
+
+# ------------------------------------------------------------------ path analysis
+
+
+def entry_order(coefs: Any, tol: float = 0.0) -> list[int]:
+    r"""Order in which the variables first become nonzero along a path (0-based indices).
+
+    ``coefs`` has shape (n_lams, p) with λ decreasing down the rows (a regularization
+    path θ̂(λ), or a path of group norms ‖θ̂_g(λ)‖). Variable j *enters* at the first row
+
+        k_j = min{k : |coefs[k, j]| > tol},
+
+    and the variables are returned sorted by k_j (ties by index j). Variables that never
+    exceed ``tol`` are left out, so the result can be shorter than p.
+    """
+    C = finite_array(coefs, "coefs", ndim=2)
+    tol = nonneg(tol, "tol")
+    active = np.abs(C) > tol
+    entered = np.flatnonzero(active.any(axis=0))
+    first = active[:, entered].argmax(axis=0)
+    return [int(j) for j in entered[np.argsort(first, kind="stable")]]
+
+
+__all__ += ["entry_order"]

@@ -8,35 +8,176 @@ with a library Θ(X) (n × p) of candidate functions of the state and a *sparse*
 coefficient matrix Ξ (p × d): column i of Ξ is the right-hand side of ẋᵢ, read off as
 an equation. This module builds the polynomial library in pysindy's order and naming,
 estimates derivatives, and scores a recovered Ξ; the sparse regression itself is
-:func:`normcourse.solvers.stlsq` (sequential thresholding) or the lasso of
-:mod:`normcourse.solvers`.
+:func:`stlsq` (sequential thresholding, here) or the lasso of :mod:`normcourse.solvers`.
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import combinations_with_replacement
 from typing import Any
 
 import numpy as np
+from scipy import linalg as sla
 
-from normcourse._validate import finite_array, nonneg, positive, positive_int
-from normcourse.solvers import ConvergenceWarning, PathResult, lasso_path, stlsq
+from normcourse._validate import data, finite_array, nonneg, positive, positive_int
+from normcourse.solvers import ConvergenceWarning, PathResult, Result, lasso_path
 
 __all__ = [
     "PathOracle",
+    "STLSQResult",
     "ThresholdSweep",
     "best_on_paths",
     "equations",
     "lasso_paths",
     "lorenz_xi",
     "polynomial_library",
+    "stlsq",
     "term_errors",
     "threshold_sweep",
     "time_derivative",
 ]
+
+
+# ------------------------------------------------------------------------------- STLSQ
+
+
+@dataclass
+class STLSQResult(Result):
+    """Output of :func:`stlsq`.
+
+    Attributes
+    ----------
+    Xi : ndarray, shape (p, m)
+        The sparse coefficients Ξ with Θ Ξ ≈ Ẋ (column i is the model of ẋᵢ). pysindy's
+        ``coef_`` is Ξᵀ.
+    n_iter : int
+        Thresholding iterations done (ridge solves per target).
+    converged : bool
+        Whether the support stopped changing before ``max_iter``.
+    """
+
+    Xi: np.ndarray
+    n_iter: int
+    converged: bool
+
+    @property
+    def coef(self) -> np.ndarray:
+        return self.Xi
+
+
+def _ridge_lstsq(A: np.ndarray, b: np.ndarray, alpha: float) -> np.ndarray:
+    """argmin_w ‖b − Aw‖² + α‖w‖² by the normal equations (AᵀA + αI)w = Aᵀb (Cholesky,
+    as scikit-learn's ``ridge_regression``), falling back to least squares when singular."""
+    M = A.T @ A
+    if alpha:
+        M[np.diag_indices_from(M)] += alpha
+    try:
+        return sla.solve(M, A.T @ b, assume_a="pos", check_finite=False)
+    except (np.linalg.LinAlgError, ValueError):
+        if alpha:
+            A = np.vstack([A, np.sqrt(alpha) * np.eye(A.shape[1])])
+            b = np.concatenate([b, np.zeros(A.shape[1])])
+        return np.linalg.lstsq(A, b, rcond=None)[0]
+
+
+def stlsq(
+    Theta: Any,
+    dXdt: Any,
+    threshold: float = 0.1,
+    alpha: float = 0.0,
+    max_iter: int = 20,
+    unbias: bool = True,
+) -> STLSQResult:
+    r"""Sequentially thresholded least squares (Brunton, Proctor & Kutz 2016), as in pysindy.
+
+    Find a sparse Ξ (p × m) with Θ Ξ ≈ Ẋ, one column ξᵢ per target ẋᵢ:
+
+    1. Ξ⁰ = least-squares solution of Θ Ξ = Ẋ; every coefficient starts in the support.
+    2. Repeat (at most ``max_iter`` times): for each target, on its current support Sᵢ,
+       solve the ridge problem min ‖ẋᵢ − Θ_{Sᵢ} w‖² + α‖w‖² (α = ``alpha``; α = 0 is
+       plain least squares), then drop every coefficient with |wⱼ| < ``threshold``.
+       Stop when no coefficient was dropped in the first pass, or when the support is the
+       same as in the previous pass (converged).
+    3. With ``unbias`` (pysindy's default) refit each ξᵢ by unpenalised least squares on
+       its final support.
+
+    This is pysindy 2.x's ``STLSQ(threshold, alpha, max_iter, normalize_columns=False,
+    unbias=True)`` step for step: ``Xi.T`` equals its ``coef_``. Mapping to the course's
+    convention: ‖ẋ − Θw‖² + α‖w‖² = 2n·[(1/2n)‖ẋ − Θw‖² + (λ/2)‖w‖²] with λ = α/n, so
+    each ridge step is the course's L2-penalised least squares with λ = α/n.
+
+    Parameters
+    ----------
+    Theta : array (n, p)
+        The candidate library Θ(X) evaluated on the samples.
+    dXdt : array (n,) or (n, m)
+        Time derivatives Ẋ.
+    threshold : float ≥ 0
+        Coefficients with magnitude below it are set to zero.
+    alpha : float ≥ 0
+        Ridge weight α of each regression (pysindy's scaling, no 1/n).
+    max_iter : int ≥ 1
+    unbias : bool
+
+    Returns
+    -------
+    STLSQResult
+        ``Xi`` has shape (p, m) (or (p,) for a 1-D ``dXdt``).
+    """
+    Th, Y = data(Theta, dXdt, "Theta", "dXdt")
+    thr = nonneg(threshold, "threshold")
+    a = nonneg(alpha, "alpha")
+    max_iter = positive_int(max_iter, "max_iter")
+    one_d = Y.ndim == 1
+    Y = Y[:, None] if one_d else Y
+    p, m = Th.shape[1], Y.shape[1]
+    # pysindy starts from the least-squares fit; only its zero pattern is used below.
+    Xi = _ridge_lstsq(Th, Y, 0.0)
+    ind = np.ones((p, m), dtype=bool)
+    prev_nonzero = Xi != 0
+    n_iter, converged = 0, False
+    for _ in range(max_iter):
+        if not ind.any():
+            Xi = np.zeros((p, m))
+            break
+        Xi = np.zeros((p, m))
+        for i in range(m):
+            S = np.flatnonzero(ind[:, i])
+            if S.size == 0:
+                continue
+            w = np.zeros(p)
+            w[S] = _ridge_lstsq(Th[:, S], Y[:, i], a)
+            big = np.abs(w) >= thr
+            w[~big] = 0.0
+            Xi[:, i] = w
+            ind[:, i] = big
+        n_iter += 1
+        nonzero = Xi != 0
+        if ind.all() or np.array_equal(nonzero, prev_nonzero):
+            converged = True
+            break
+        prev_nonzero = nonzero
+    if not ind.any():
+        warnings.warn(f"threshold={thr} eliminated every coefficient", UserWarning,
+                      stacklevel=2)
+    elif not converged:
+        warnings.warn(f"STLSQ support still changing after max_iter={max_iter} passes",
+                      ConvergenceWarning, stacklevel=2)
+    if unbias:
+        support = np.abs(Xi) > 1e-14
+        for i in range(m):
+            S = np.flatnonzero(support[:, i])
+            if S.size:
+                Xi[:, i] = 0.0
+                Xi[S, i] = sla.lstsq(Th[:, S], Y[:, i], lapack_driver="gelsy",
+                                     check_finite=False)[0]
+    return STLSQResult(Xi=Xi[:, 0] if one_d else Xi, n_iter=n_iter, converged=converged)
+
+
+# --------------------------------------------------------------------------- libraries
 
 
 def polynomial_library(
@@ -209,7 +350,7 @@ def lasso_paths(Theta: Any, dXdt: Any, n_lams: int = 200, eps: float = 1e-6,
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             P = lasso_path(Th / s, Y[:, i], n_lams=n_lams, eps=eps, tol=tol)
-        paths.append(PathResult(lams=P.lams, coefs=P.coefs / s, n_iters=P.n_iters, gaps=P.gaps))
+        paths.append(replace(P, coefs=P.coefs / s))
     return paths, s
 
 

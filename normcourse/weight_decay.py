@@ -374,3 +374,57 @@ def _train_digits(decoupled: bool, lam: float, lr: float, hidden: int, epochs: i
         decay={"W1": d1, "W2": d2}, dead_inputs=np.flatnonzero(Xtr.max(axis=0) == 0.0),
         pixel_frequency=(Xtr > 0).mean(axis=0), hidden_active=active, W1_init=W1_init, steps=steps,
     )
+
+
+# ------------------------------------------------------------------ grids of comparisons
+
+
+def scheme_grid_results(
+    compute: Callable[[float, float, float], SchemeComparison] | None,
+    betas: Sequence[float],
+    lams: Sequence[float],
+    lr: float,
+    X: Any | None = None,
+    y: Any | None = None,
+    *,
+    steps: int = 200,
+    theta0: Any | None = None,
+) -> list[list[SchemeComparison]]:
+    r"""Scheme A against Scheme B for every pair (β, λ) of a grid, with γ = λ and one step η.
+
+    Entry [i][j] of the result is ``compute(betas[i], lams[j], lr)`` (rows β, columns λ),
+    e.g. with the ``compute`` method of ``widgets.SchemeExplorer``. With ``compute=None``
+    it is :func:`compare_schemes` on (``X``, ``y``) with ``steps`` and ``theta0``. Draw it
+    with ``plotting.scheme_grid_plot``.
+    """
+    if compute is not None and not callable(compute):
+        raise ValueError(f"compute must be callable or None, got {type(compute).__name__}")
+    b = finite_array(betas, "betas", ndim=1)
+    lm = finite_array(lams, "lams", ndim=1)
+    if b.size == 0:
+        raise ValueError("betas must hold at least one value")
+    if lm.size == 0:
+        raise ValueError("lams must hold at least one value")
+    for beta in b:
+        _unit_interval(float(beta), "betas")
+    if np.any(lm < 0):
+        raise ValueError(f"lams must be ≥ 0, got a minimum of {lm.min()!r}")
+    lr = positive(lr, "lr")
+    run = compute
+    if run is None:
+        if X is None or y is None:
+            raise ValueError("X and y are required when compute is None")
+
+        def run(beta: float, lam: float, lr: float) -> SchemeComparison:
+            return compare_schemes(X, y, beta=beta, lam=lam, lr=lr, steps=steps, theta0=theta0)
+
+    grid = [[run(float(beta), float(lam), lr) for lam in lm] for beta in b]
+    for row in grid:
+        for res in row:
+            if not isinstance(res, SchemeComparison):
+                raise ValueError("compute must return a weight_decay.SchemeComparison, got "
+                                 f"{type(res).__name__}")
+    return grid
+
+
+__all__ += ["scheme_grid_results"]

@@ -29,6 +29,7 @@ from matplotlib.figure import Figure
 from normcourse import plotting
 from normcourse._validate import finite_array, positive_int
 from normcourse.datasets import Regression
+from normcourse.plotting.common import padded_extent
 from normcourse.weight_decay import SchemeComparison, compare_schemes, toy_quadratic
 
 __all__ = ["SchemeExplorer"]
@@ -116,7 +117,7 @@ class SchemeExplorer:
         pts = [res.theta_a, res.theta_b, res.fixed_a[None], res.fixed_b[None]]
         if self.problem.theta is not None:
             pts.append(np.asarray(self.problem.theta, dtype=float)[None])
-        lo, hi = plotting._scheme_extent(np.vstack(pts), pad=0.08)
+        lo, hi = padded_extent(np.vstack(pts), pad=0.08)
         if self._window is None:
             self._window = np.array([lo, hi])
         else:

@@ -12,7 +12,7 @@ import pytest
 
 from normcourse import datasets, selection
 from normcourse.diagnostics import holdout
-from normcourse.plotting import entry_order
+from normcourse.selection import entry_order
 from normcourse.solvers import lambda_max
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from normcourse import datasets, selection, sindy
-from normcourse.plotting import entry_order
+from normcourse.selection import entry_order
 from normcourse.solvers import stlsq
 
 DT = 0.002

@@ -11,7 +11,7 @@ import pytest
 
 from normcourse import datasets, plotting
 from normcourse.penalties import L1, GroupL21
-from normcourse.plotting import entry_order
+from normcourse.selection import entry_order
 from normcourse.solvers import (
     elastic_net,
     group_lasso,

@@ -187,7 +187,8 @@ def test_static_grid_figure_limits_on_the_toy() -> None:
 
     ex = SchemeExplorer()
     toy = ex.problem
-    axes = plotting.scheme_grid(ex.compute, [0.0, 0.5, 0.9], [0.1, 0.5, 1.0], 0.1, toy.X, toy.y)
+    grid = wd.scheme_grid_results(ex.compute, [0.0, 0.5, 0.9], [0.1, 0.5, 1.0], 0.1)
+    axes = plotting.scheme_grid_plot(grid, toy.X, toy.y)
     titles = [[a.get_title() for a in row] for row in axes]
     assert all("A ≡ B" in t for t in titles[0])
     assert not any("A ≡ B" in t for row in titles[1:] for t in row)
@@ -401,7 +402,7 @@ def test_plot_functions_reject_bad_input() -> None:
     with pytest.raises(ValueError, match="trajectories"):
         plotting.zero_gradient_plot({"x": np.zeros((3, 2))})
     with pytest.raises(ValueError, match="betas"):
-        plotting.scheme_grid(lambda *a: None, [], [0.1], 0.1)
+        wd.scheme_grid_results(lambda *a: None, [], [0.1], 0.1)
     reg = datasets.sparse_regression(n_samples=20, n_features=3, n_informative=3, seed=0)
     r = wd.compare_schemes(reg.X, reg.y, beta=0.5, lam=0.1, lr=0.1, steps=5)
     with pytest.raises(ValueError, match="2 parameters"):

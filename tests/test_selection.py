@@ -199,7 +199,7 @@ def test_logistic_l1_path_matches_sklearn() -> None:
                                 fit_intercept=False, tol=1e-12, max_iter=1_000_000).fit(X, y)
         np.testing.assert_allclose(path.coefs[i], sk.coef_[0], atol=1e-5)
         assert np.array_equal(path.coefs[i] == 0, np.abs(sk.coef_[0]) < 1e-8)
-    assert np.all(path.gaps <= 1e-10)  # the KKT residuals
+    assert np.all(path.kkt <= 1e-10)  # the KKT residuals
 
 
 def test_logistic_lambda_max_is_where_the_first_feature_enters() -> None:

@@ -187,10 +187,10 @@ def test_enet_path_parametrization() -> None:
     X, y = _sparse_problem()
     rho = 0.4
     path = enet_path(X, y, l1_ratio=rho, n_lams=8, eps=1e-2, tol=1e-13)
-    assert path.lams[0] == pytest.approx(lambda_max(X, y) / rho)  # α_max = λ_max/ρ
+    assert path.alphas[0] == pytest.approx(lambda_max(X, y) / rho)  # α_max = λ_max/ρ
     np.testing.assert_array_equal(path.coefs[0], 0.0)
     assert np.any(path.coefs[1] != 0)
-    alpha = path.lams[5]
+    alpha = path.alphas[5]
     direct = elastic_net(X, y, alpha * rho, alpha * (1 - rho) / 2, tol=1e-13)
     np.testing.assert_allclose(path.coefs[5], direct.theta, atol=1e-6)
 

@@ -203,25 +203,40 @@ class IstaBound(Comparator):
     params = ("penalty",)
 
     def prepare(self, expected: Any, args: dict[str, Any], penalty: str = "l1") -> Any:
-        from normcourse import penalties, solvers
+        from normcourse import solvers
 
         X = np.asarray(args["X"], dtype=np.float64)
         y = np.asarray(args["y"] if "y" in args else args["Y"], dtype=np.float64)
         lam, k = float(args["lam"]), int(args["n_iter"])
         n = X.shape[0]
-        if penalty == "l1":
-            pen: Any = penalties.L1(lam)
-            res = solvers.lasso(X, y, lam, tol=1e-13, max_iter=200_000)
-        elif penalty == "l21":
-            pen = penalties.GroupL21(lam)
-            res = solvers.group_lasso(X, y, lam, tol=1e-13, max_iter=200_000)
-        else:
-            raise ValueError(f"ista_bound: penalty must be 'l1' or 'l21', got {penalty!r}")
+        pen = self._penalty(penalty, lam)
+        res = solvers.prox_grad(X, y, pen, tol=1e-13, max_iter=200_000)
         theta = res.theta
         L = float(np.linalg.norm(X, 2) ** 2) / n
         f_star = self._objective(X, y, theta, pen)
         bound = L * float(np.sum(theta * theta)) / (2 * k)
         return {"X": X, "y": y, "pen": pen, "f_star": f_star, "bound": bound, "shape": theta.shape}
+
+    @staticmethod
+    def _penalty(spec: str, lam: float) -> Any:
+        """The penalty named by ``spec`` at λ = ``lam``: ``"l1"``, ``"l21"`` or any
+        ``"module:Class"`` naming a Penalty class of the ``normcourse`` package."""
+        import importlib
+
+        from normcourse import penalties
+
+        short = {"l1": "normcourse.penalties:L1", "l21": "normcourse.penalties:GroupL21"}
+        target = short.get(spec, spec)
+        mod, _, name = str(target).partition(":")
+        if not name or not (mod == "normcourse" or mod.startswith("normcourse.")):
+            raise ValueError(
+                "ista_bound: penalty must be 'l1', 'l21' or 'normcourse.<module>:<Class>', "
+                f"got {spec!r}"
+            )
+        cls = getattr(importlib.import_module(mod), name, None)
+        if not (isinstance(cls, type) and issubclass(cls, penalties.Penalty)):
+            raise ValueError(f"ista_bound: {spec!r} is not a normcourse Penalty class")
+        return cls(lam)
 
     @staticmethod
     def _objective(X: np.ndarray, y: np.ndarray, theta: np.ndarray, pen: Any) -> float:

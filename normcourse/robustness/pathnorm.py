@@ -1,0 +1,276 @@
+r"""Path norms and the ReLU rescaling symmetry (Neyshabur et al. 2015).
+
+* ℓ2 path norm φ₂(θ) (:func:`path_norm`) and its differentiable penalty λ φ₂(θ)
+  (:class:`PathNormPenalty`);
+* the rescaling of a hidden unit that leaves the function unchanged (:func:`rescale`);
+* balancing: the incoming and outgoing norms a_j, c_j of hidden units (:func:`unit_norms`) and
+  the rescaling with the smallest ‖θ‖₂, where a_j = c_j (:func:`balance`).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from normcourse._validate import flag, nonneg, positive
+from normcourse.model_penalties import ModelPenalty
+from normcourse.robustness.layers import check_sequential, leaf_layers
+
+__all__ = ["PathNormPenalty", "balance", "path_norm", "rescale", "unit_norms"]
+
+
+# --------------------------------------------------------------------------- path norm
+
+
+# Activations with φ(α z) = α φ(z) for α > 0: the rescaling symmetry holds across them.
+HOMOGENEOUS = (nn.ReLU, nn.LeakyReLU, nn.Identity)
+
+
+def path_norm(model: nn.Module, include_bias: bool = True) -> float:
+    r"""ℓ2 path norm of a Sequential ReLU MLP (Neyshabur et al. 2015).
+
+    Write a path p from input unit i through one unit per hidden layer to output unit o; its
+    weight is the product of the edge weights along it. Then
+
+        φ₂(θ) = ( Σ_p Π_{e ∈ p} w_e² )^{1/2}.
+
+    Summing over paths layer by layer is a forward pass: with z⁰ = 𝟏 (all-ones input),
+    z^l = (W_l ⊙ W_l) z^{l−1} (+ b_l ⊙ b_l), ReLU replaced by the identity, φ₂ = (Σ_o z^L_o)^{1/2}.
+
+    Bias convention (``include_bias=True``): each bias b_{l,j} is the weight of an edge from a
+    constant-1 unit to unit j of layer l, so paths may also *start* at a bias and contribute
+    b_{l,j}² times the squared weights downstream of unit j. This sum is still invariant under
+    the rescaling of :func:`rescale` (a unit's incoming weights and bias are scaled together).
+    ``include_bias=False`` sums over input→output paths only (the weights-only definition).
+
+    Parameters
+    ----------
+    model : ``nn.Sequential`` (or one ``nn.Linear``) of ``nn.Linear`` and positively homogeneous
+        activations (ReLU, LeakyReLU, Identity); anything else raises ``ValueError``.
+    include_bias : count bias paths as above.
+
+    Returns
+    -------
+    φ₂(θ) as a float (computed in float64).
+    """
+    with torch.no_grad():
+        total = _path_sum(model, include_bias, torch.float64)
+    return math.sqrt(float(total))
+
+
+def _path_sum(model: nn.Module, include_bias: bool, dtype: torch.dtype | None) -> torch.Tensor:
+    """φ₂(θ)² = Σ_o z^L_o by the forward pass of :func:`path_norm`, in ``dtype`` (``None``: the
+    weights' own dtype); differentiable in the weights when autograd is on."""
+    check_sequential(model)
+    z: torch.Tensor | None = None
+    for name, layer in leaf_layers(model):
+        if isinstance(layer, nn.Linear):
+            W = layer.weight if dtype is None else layer.weight.to(dtype)
+            if z is None:
+                z = torch.ones(W.shape[1], dtype=W.dtype, device=W.device)
+            z = (W * W) @ z
+            if include_bias and layer.bias is not None:
+                b = layer.bias if dtype is None else layer.bias.to(dtype)
+                z = z + b * b
+        elif not isinstance(layer, HOMOGENEOUS):
+            raise ValueError(
+                f"model layer '{name}' ({type(layer).__name__}) is not supported by the path "
+                "norm: expected nn.Linear, ReLU, LeakyReLU or Identity"
+            )
+    if z is None:
+        raise ValueError("model has no nn.Linear layer: its path norm is undefined")
+    return z.sum()
+
+
+class PathNormPenalty(ModelPenalty):
+    r"""Path-norm penalty R(θ) = λ φ₂(θ), differentiable, for a training loop.
+
+    φ₂ is the ℓ2 path norm of :func:`path_norm` (same definition and bias convention),
+    computed by the same forward pass z^l = (W_l ⊙ W_l) z^{l−1} (+ b_l ⊙ b_l) but with autograd
+    on and in the weights' dtype, so ``loss = data_loss + penalty(model)`` trains against it:
+
+        ∂φ₂/∂θ = ∂(Σ_o z^L_o)/∂θ / (2 φ₂).
+
+    Like φ₂, R is invariant under :func:`rescale`. At θ with φ₂(θ) = 0 (e.g. a zero layer) the
+    square root is not differentiable; the penalty then returns 0 with gradient 0.
+
+    Parameters
+    ----------
+    lam : λ ≥ 0.
+    include_bias : count the bias paths, as in :func:`path_norm`.
+    """
+
+    def __init__(self, lam: float, include_bias: bool = True) -> None:
+        self.lam = nonneg(lam, "lam")
+        self.include_bias = flag(include_bias, "include_bias")
+
+    def __call__(self, model: nn.Module) -> torch.Tensor:
+        """λ φ₂(θ) for ``model`` (an ``nn.Sequential`` accepted by :func:`path_norm`)."""
+        total = _path_sum(model, self.include_bias, None)
+        return self.lam * (total.sqrt() if bool(total > 0) else total)
+
+    def __repr__(self) -> str:
+        return f"PathNormPenalty(lam={self.lam}, include_bias={self.include_bias})"
+
+
+# --------------------------------------------------------------------------- rescaling
+
+
+def rescale(model: nn.Sequential, layer: int, unit: int, alpha: float) -> nn.Sequential:
+    r"""Copy of ``model`` with hidden unit ``unit`` of ``model[layer]`` rescaled by α > 0.
+
+    Unit j of the Linear layer ``model[layer]`` gets its incoming weights and bias multiplied by
+    α, and the outgoing weights (column j of the next Linear layer) divided by α:
+
+        W_l[j, :] ← α W_l[j, :],   b_l[j] ← α b_l[j],   W_{l+1}[:, j] ← W_{l+1}[:, j] / α.
+
+    Because ReLU is positively homogeneous, ReLU(α z) = α ReLU(z) for α > 0, so the network
+    computes exactly the same function (up to rounding), and :func:`path_norm` is unchanged, while
+    :func:`~normcourse.robustness.l2_norm` changes — ‖θ‖₂ is not a function of f alone.
+    LeakyReLU and Identity are also positively homogeneous and allowed between the two Linear
+    layers.
+
+    Parameters
+    ----------
+    model : a flat ``nn.Sequential`` (not modified; a deep copy is returned).
+    layer : index in ``model`` of an ``nn.Linear`` that is followed, after homogeneous activations
+        only, by another ``nn.Linear``.
+    unit : output unit of ``model[layer]``, 0 ≤ unit < out_features.
+    alpha : α > 0.
+    """
+    if not isinstance(model, nn.Sequential):
+        raise ValueError(f"model must be a torch.nn.Sequential, got {type(model).__name__}")
+    alpha = positive(alpha, "alpha")
+    for val, nm in ((layer, "layer"), (unit, "unit")):
+        if isinstance(val, bool) or not isinstance(val, int | np.integer):
+            raise ValueError(f"{nm} must be an integer index, got {val!r}")
+    layers = list(model)
+    if not 0 <= layer < len(layers):
+        raise ValueError(f"layer must be in [0, {len(layers)}), got {layer}")
+    first = layers[layer]
+    if not isinstance(first, nn.Linear):
+        raise ValueError(f"layer {layer} is {type(first).__name__}, not nn.Linear")
+    if not 0 <= unit < first.out_features:
+        raise ValueError(f"unit must be in [0, {first.out_features}) for layer {layer}, got {unit}")
+    nxt = None
+    for k in range(layer + 1, len(layers)):
+        if isinstance(layers[k], nn.Linear):
+            nxt = k
+            break
+        if not isinstance(layers[k], HOMOGENEOUS):
+            raise ValueError(
+                f"layer {layer}: the activation between it and the next Linear is "
+                f"{type(layers[k]).__name__} (index {k}), not positively homogeneous (ReLU), so "
+                "rescaling would change the function"
+            )
+    if nxt is None:
+        raise ValueError(
+            f"layer {layer} is the last Linear layer: its units are outputs, not hidden"
+        )
+    out = copy.deepcopy(model)
+    with torch.no_grad():
+        out[layer].weight[unit, :] *= alpha
+        if out[layer].bias is not None:
+            out[layer].bias[unit] *= alpha
+        out[nxt].weight[:, unit] /= alpha
+    return out
+
+
+# --------------------------------------------------------------------------- balancing
+
+
+def _next_linear(model: Any, layer: Any) -> int:
+    """Index of the Linear layer after hidden ``model[layer]`` (homogeneous activations between)."""
+    if not isinstance(model, nn.Sequential):
+        raise ValueError(f"model must be a torch.nn.Sequential, got {type(model).__name__}")
+    if isinstance(layer, bool) or not isinstance(layer, int | np.integer):
+        raise ValueError(f"layer must be an integer index, got {layer!r}")
+    layers = list(model)
+    if not 0 <= layer < len(layers):
+        raise ValueError(f"layer must be in [0, {len(layers)}), got {layer}")
+    if not isinstance(layers[layer], nn.Linear):
+        raise ValueError(f"layer {layer} is {type(layers[layer]).__name__}, not nn.Linear")
+    for k in range(layer + 1, len(layers)):
+        if isinstance(layers[k], nn.Linear):
+            return k
+        if not isinstance(layers[k], HOMOGENEOUS):
+            raise ValueError(
+                f"layer {layer}: the activation between it and the next Linear is "
+                f"{type(layers[k]).__name__} (index {k}), not positively homogeneous"
+            )
+    raise ValueError(f"layer {layer} is the last Linear layer: its units are outputs, not hidden")
+
+
+def unit_norms(model: nn.Sequential, layer: int) -> tuple[np.ndarray, np.ndarray]:
+    r"""Incoming and outgoing norms of the hidden units of the Linear layer ``model[layer]``.
+
+    For unit j, a_j = ‖(W_l[j, :], b_l[j])‖₂ (incoming weights and bias, the parameters that
+    :func:`rescale` multiplies by α) and c_j = ‖W_{l+1}[:, j]‖₂ (outgoing weights, divided by α).
+    Under the rescaling, (a_j, c_j) → (α a_j, c_j / α): the product a_j c_j is invariant and
+    a_j² − c_j² measures how far the unit is from balanced (a_j = c_j).
+
+    Returns
+    -------
+    (a, c), two float64 arrays of length ``model[layer].out_features``.
+    """
+    nxt = _next_linear(model, layer)
+    W = model[layer].weight.detach().to(torch.float64)
+    a2 = (W * W).sum(dim=1)
+    if model[layer].bias is not None:
+        a2 = a2 + model[layer].bias.detach().to(torch.float64) ** 2
+    V = model[nxt].weight.detach().to(torch.float64)
+    c2 = (V * V).sum(dim=0)
+    return a2.sqrt().numpy(), c2.sqrt().numpy()
+
+
+def balance(model: nn.Sequential) -> nn.Sequential:
+    r"""The rescaling of a one-hidden-layer ReLU network with the smallest ‖θ‖₂ (a copy).
+
+    For f(x) = V φ(W x + b) + b_out, rescaling hidden unit j by α_j > 0 (see :func:`rescale`)
+    gives, with a_j, c_j from :func:`unit_norms`,
+
+        ‖θ(α)‖₂² = Σ_j (α_j² a_j² + c_j² / α_j²) + ‖b_out‖₂².
+
+    Each term is minimised independently at α_j² = c_j / a_j (AM–GM: α²a² + c²/α² ≥ 2ac, with
+    equality iff α²a² = c²/α²), where the unit becomes *balanced*, α_j a_j = c_j / α_j = √(a_j c_j).
+    Hence
+
+        min_{α > 0} ‖θ(α)‖₂² = 2 Σ_j a_j c_j + ‖b_out‖₂².
+
+    A unit with a_j = 0 or c_j = 0 contributes nothing to f; the infimum 0 of its term is
+    reached only as α_j → 0 or ∞, so this function zeros the unit's incoming weights, bias and
+    outgoing weights instead — f is unchanged and the minimum is attained.
+
+    Parameters
+    ----------
+    model : ``nn.Sequential`` with exactly two ``nn.Linear`` layers and only positively
+        homogeneous activations (ReLU, LeakyReLU, Identity) between them; not modified.
+    """
+    if not isinstance(model, nn.Sequential):
+        raise ValueError(f"model must be a torch.nn.Sequential, got {type(model).__name__}")
+    lin = [i for i, m in enumerate(model) if isinstance(m, nn.Linear)]
+    if len(lin) != 2 or lin[0] != 0 or lin[1] != len(model) - 1:
+        raise ValueError(
+            "model must be Linear → activations → Linear (one hidden layer), got "
+            f"{[type(m).__name__ for m in model]}"
+        )
+    nxt = _next_linear(model, 0)
+    a, c = unit_norms(model, 0)
+    live = (a > 0) & (c > 0)
+    alpha = np.ones_like(a)
+    alpha[live] = np.sqrt(c[live] / a[live])
+    out = copy.deepcopy(model)
+    with torch.no_grad():
+        first, second = out[0], out[nxt]
+        s_in = torch.as_tensor(np.where(live, alpha, 0.0), dtype=first.weight.dtype)
+        s_out = torch.as_tensor(np.where(live, 1.0 / alpha, 0.0), dtype=second.weight.dtype)
+        first.weight.mul_(s_in[:, None])
+        if first.bias is not None:
+            first.bias.mul_(s_in)
+        second.weight.mul_(s_out[None, :])
+    return out

@@ -91,12 +91,19 @@ def same_rows(X: np.ndarray, y: np.ndarray, xname: str = "X", yname: str = "y") 
 
 
 def data(
-    X: Any, y: Any, xname: str = "X", yname: str = "y", y_ndim: int | tuple[int, ...] = (1, 2)
+    X: Any,
+    y: Any,
+    xname: str = "X",
+    yname: str = "y",
+    y_ndim: int | tuple[int, ...] = (1, 2),
+    min_features: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """A finite 2-D design ``X`` and finite targets ``y`` with as many rows (float64)."""
     Xa = finite_array(X, xname, ndim=2)
     ya = finite_array(y, yname, ndim=y_ndim)
     same_rows(Xa, ya, xname, yname)
+    if Xa.shape[1] < min_features:
+        raise ValueError(f"{xname} must have at least {min_features} column(s), got {Xa.shape[1]}")
     return Xa, ya
 
 

@@ -34,9 +34,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy import linalg as sla
 from scipy.optimize import brentq
 
-from normcourse._validate import finite_array, nonneg, positive, same_rows
+from normcourse._validate import choice, data, finite_array, nonneg, positive
 
 __all__ = [
     "ConstrainedResult",
@@ -57,12 +58,7 @@ __all__ = [
 
 
 def _check_Xy(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
-    Xa = finite_array(X, "X", ndim=2)
-    ya = finite_array(y, "y", ndim=1)
-    same_rows(Xa, ya, "X", "y")
-    if Xa.shape[1] == 0:
-        raise ValueError("X must have at least one column")
-    return Xa, ya
+    return data(X, y, y_ndim=1, min_features=1)
 
 
 def _check_lams(lams: Any, name: str = "lams") -> np.ndarray:
@@ -117,24 +113,48 @@ def _loss(X: np.ndarray, y: np.ndarray, theta: np.ndarray) -> float:
 # ------------------------------------------------------------------------------- ridge
 
 
-def ridge(X: Any, y: Any, lam: float) -> np.ndarray:
+def ridge(X: Any, y: Any, lam: float, method: str = "svd") -> np.ndarray:
     r"""Ridge / weight-decay solution θ_λ = argmin (1/2n)‖y − Xθ‖² + (λ/2)‖θ‖².
 
-    Computed from the thin SVD X = U diag(σ) Vᵀ as θ_λ = Σᵢ σᵢ cᵢ/(σᵢ² + nλ) vᵢ with
-    cᵢ = uᵢᵀy, which is (XᵀX/n + λI)⁻¹ Xᵀy/n for λ > 0 and the minimum-norm least-squares
-    solution X⁺y for λ = 0. Same as ``sklearn.linear_model.Ridge(alpha=n*lam,
-    fit_intercept=False)``.
+    ``method="svd"`` (default): from the thin SVD X = U diag(σ) Vᵀ,
+    θ_λ = Σᵢ σᵢ cᵢ/(σᵢ² + nλ) vᵢ with cᵢ = uᵢᵀy — (XᵀX/n + λI)⁻¹ Xᵀy/n for λ > 0 and the
+    minimum-norm least-squares solution X⁺y for λ = 0. ``method="cholesky"``: the normal
+    equations (XᵀX/n + λI)θ = Xᵀy/n by Cholesky, as scikit-learn's ``ridge_regression``
+    (cheaper when refitting many small problems, e.g. STLSQ), falling back to least squares
+    when they are singular. Same as ``sklearn.linear_model.Ridge(alpha=n*lam,
+    fit_intercept=False)``. ``y`` may be n×m (one column per target): θ is then p×m.
 
     Parameters
     ----------
     X : array (n, p)
-    y : array (n,)
+    y : array (n,) or (n, m)
     lam : float
         λ ≥ 0.
+    method : "svd" or "cholesky"
     """
-    Xa, ya = _check_Xy(X, y)
+    Xa, ya = data(X, y, min_features=1)
     lam = nonneg(lam, "lam")
+    method = choice(method, ("svd", "cholesky"), "method")
+    if method == "cholesky":
+        return _ridge_cholesky(Xa, ya, lam)
+    if ya.ndim == 2:
+        svd = _SVD(Xa, ya)
+        return svd.Vt.T @ ((svd.s / (svd.s**2 + svd.n * lam))[:, None] * svd.c)
     return _SVD(Xa, ya).theta(lam)
+
+
+def _ridge_cholesky(X: np.ndarray, y: np.ndarray, lam: float) -> np.ndarray:
+    n, p = X.shape
+    M = X.T @ X / n
+    if lam:
+        M[np.diag_indices_from(M)] += lam
+    try:
+        return sla.solve(M, X.T @ y / n, assume_a="pos", check_finite=False)
+    except (np.linalg.LinAlgError, ValueError):
+        if lam:  # (1/2n)‖y − Xθ‖² + (λ/2)‖θ‖² = (1/2n)‖[y; 0] − [X; √(nλ)I]θ‖²
+            X = np.vstack([X, math.sqrt(n * lam) * np.eye(p)])
+            y = np.concatenate([y, np.zeros((p, *y.shape[1:]))])
+        return np.linalg.lstsq(X, y, rcond=None)[0]
 
 
 def ridge_path(X: Any, y: Any, lams: Sequence[float] | np.ndarray) -> np.ndarray:

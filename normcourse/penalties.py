@@ -130,6 +130,14 @@ def _soft_torch(w: Any, tau: Any) -> Any:
     return torch.sign(w) * torch.clamp(torch.abs(w) - t, min=0) + 0.0
 
 
+def _soft_torch_(w: Any, tau: float) -> Any:
+    """In-place torch soft-thresholding by a scalar τ, without a temporary (ProxSGD's step)."""
+    import torch
+
+    torch.ops.aten.softshrink.out(w, float(tau), out=w)  # one read and one write of w
+    return w.add_(0.0)  # softshrink leaves −0.0 for small negatives; −0.0 + 0.0 = +0.0
+
+
 def _soft_np(w: np.ndarray, tau: Any) -> np.ndarray:
     """Unchecked numpy soft-thresholding (used in the solvers' inner loops)."""
     return np.sign(w) * np.maximum(np.abs(w) - tau, 0.0) + 0.0
@@ -390,10 +398,7 @@ class L1(Penalty):
         return _soft_torch(w, step * self.lam)
 
     def prox_tensor_(self, w: Any, step: float) -> Any:
-        # S_τ(w) = w − clamp(w, −τ, τ): the same floating-point result as softshrink
-        # (w ∓ τ outside, w − w = +0.0 inside) with one temporary.
-        t = step * self.lam
-        return w.sub_(w.clamp(-t, t))
+        return _soft_torch_(w, step * self.lam)
 
     def fast_dual_norm(self, z: np.ndarray) -> float:
         """‖z‖_∞ = max_j |z_j|."""
@@ -467,8 +472,8 @@ class ElasticNet(Penalty):
         return _soft_torch(w, step * self.lam1) / (1.0 + 2.0 * step * self.lam2)
 
     def prox_tensor_(self, w: Any, step: float) -> Any:
-        t = step * self.lam1
-        return w.sub_(w.clamp(-t, t)).div_(1.0 + 2.0 * step * self.lam2)
+        _soft_torch_(w, step * self.lam1)
+        return w if self.lam2 == 0 else w.div_(1.0 + 2.0 * step * self.lam2)
 
     def fast_dual_norm(self, z: np.ndarray) -> float:
         """‖z‖_∞ (dual of the ℓ1 part)."""

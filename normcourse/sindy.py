@@ -23,6 +23,7 @@ import numpy as np
 from scipy import linalg as sla
 
 from normcourse._validate import data, finite_array, nonneg, positive, positive_int
+from normcourse.constrained import ridge
 from normcourse.solvers import ConvergenceWarning, PathResult, Result, lasso_path
 
 __all__ = [
@@ -66,21 +67,6 @@ class STLSQResult(Result):
     @property
     def coef(self) -> np.ndarray:
         return self.Xi
-
-
-def _ridge_lstsq(A: np.ndarray, b: np.ndarray, alpha: float) -> np.ndarray:
-    """argmin_w ‖b − Aw‖² + α‖w‖² by the normal equations (AᵀA + αI)w = Aᵀb (Cholesky,
-    as scikit-learn's ``ridge_regression``), falling back to least squares when singular."""
-    M = A.T @ A
-    if alpha:
-        M[np.diag_indices_from(M)] += alpha
-    try:
-        return sla.solve(M, A.T @ b, assume_a="pos", check_finite=False)
-    except (np.linalg.LinAlgError, ValueError):
-        if alpha:
-            A = np.vstack([A, np.sqrt(alpha) * np.eye(A.shape[1])])
-            b = np.concatenate([b, np.zeros(A.shape[1])])
-        return np.linalg.lstsq(A, b, rcond=None)[0]
 
 
 def stlsq(
@@ -133,9 +119,9 @@ def stlsq(
     max_iter = positive_int(max_iter, "max_iter")
     one_d = Y.ndim == 1
     Y = Y[:, None] if one_d else Y
-    p, m = Th.shape[1], Y.shape[1]
+    n, p, m = Th.shape[0], Th.shape[1], Y.shape[1]
     # pysindy starts from the least-squares fit; only its zero pattern is used below.
-    Xi = _ridge_lstsq(Th, Y, 0.0)
+    Xi = ridge(Th, Y, 0.0, method="cholesky")
     ind = np.ones((p, m), dtype=bool)
     prev_nonzero = Xi != 0
     n_iter, converged = 0, False
@@ -149,7 +135,7 @@ def stlsq(
             if S.size == 0:
                 continue
             w = np.zeros(p)
-            w[S] = _ridge_lstsq(Th[:, S], Y[:, i], a)
+            w[S] = ridge(Th[:, S], Y[:, i], a / n, method="cholesky")
             big = np.abs(w) >= thr
             w[~big] = 0.0
             Xi[:, i] = w

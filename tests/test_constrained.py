@@ -285,3 +285,20 @@ def test_constrained_2d_plot_draws_optimum_and_antiparallel_arrows() -> None:
     with pytest.raises(ValueError, match="at"):
         shadow_price_plot(curve, 0.5)
     plt.close("all")
+
+
+def test_one_ridge_two_methods_multi_target_and_singular_fallback() -> None:
+    rng = np.random.default_rng(11)
+    X = rng.standard_normal((40, 6))
+    Y = rng.standard_normal((40, 3))
+    lam = 0.3
+    ref = Ridge(alpha=40 * lam, fit_intercept=False).fit(X, Y).coef_.T
+    for method in ("svd", "cholesky"):
+        np.testing.assert_allclose(ridge(X, Y, lam, method=method), ref, rtol=1e-10)
+        np.testing.assert_allclose(ridge(X, Y[:, 1], lam, method=method), ref[:, 1], rtol=1e-10)
+    # a duplicated column makes XᵀX singular: at λ = 0 Cholesky falls back to least squares
+    Xs = np.column_stack([X, X[:, 0]])
+    theta = ridge(Xs, Y[:, 0], 0.0, method="cholesky")
+    np.testing.assert_allclose(Xs @ theta, Xs @ ridge(Xs, Y[:, 0], 0.0), atol=1e-10)
+    with pytest.raises(ValueError, match="method"):
+        ridge(X, Y, lam, method="qr")

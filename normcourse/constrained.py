@@ -37,7 +37,7 @@ import numpy as np
 from scipy import linalg as sla
 from scipy.optimize import brentq
 
-from normcourse._validate import choice, data, finite_array, nonneg, positive
+from normcourse._validate import choice, data, finite_array, lam_grid, nonneg, positive
 
 __all__ = [
     "ConstrainedResult",
@@ -160,9 +160,7 @@ def _ridge_cholesky(X: np.ndarray, y: np.ndarray, lam: float) -> np.ndarray:
 def ridge_path(X: Any, y: Any, lams: Sequence[float] | np.ndarray) -> np.ndarray:
     """θ_λ of :func:`ridge` for every λ in ``lams`` from one SVD; shape (len(lams), p)."""
     Xa, ya = _check_Xy(X, y)
-    grid = _check_lams(lams)
-    if grid.ndim != 1 or grid.size == 0:
-        raise ValueError("lams must be a non-empty 1-D array")
+    grid = lam_grid(lams, allow_zero=True)
     svd = _SVD(Xa, ya)
     return np.stack([svd.theta(float(lam)) for lam in grid])
 

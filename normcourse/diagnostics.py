@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from normcourse._validate import finite_array, nonneg, positive, positive_int, same_rows
+from normcourse._validate import finite_array, lam_grid, nonneg, positive, positive_int, same_rows
 from normcourse.constrained import norm_constrained_lstsq, ridge
 
 __all__ = [
@@ -205,10 +205,7 @@ def lambda_sweep(
     if yt.shape[1:] != yv.shape[1:]:
         raise ValueError(f"y_train and y_val must have the same trailing shape, "
                          f"got {yt.shape} and {yv.shape}")
-    grid = finite_array(lams, "lams", ndim=1)
-    if grid.size == 0 or np.any(grid <= 0):
-        raise ValueError("lams must be a non-empty 1-D array of λ > 0 (a log grid)")
-    grid = np.sort(grid)
+    grid = np.sort(lam_grid(lams))
     if np.any(np.diff(grid) == 0):
         raise ValueError("lams must not contain duplicates")
     if not callable(loss):

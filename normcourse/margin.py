@@ -42,7 +42,15 @@ from typing import Any
 import numpy as np
 from scipy.optimize import linprog, minimize, nnls
 
-from normcourse._validate import finite_array, nonneg, positive, positive_int, same_rows
+from normcourse._validate import (
+    data,
+    finite_array,
+    flag,
+    nonneg,
+    pm1_labels,
+    positive,
+    positive_int,
+)
 from normcourse.datafit import Logistic
 
 __all__ = [
@@ -67,15 +75,8 @@ _ACTIVE_TOL = 1e-9
 
 def _check_data(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     """Finite 2-D X, 1-D y of the same length with labels in {−1, +1}."""
-    Xa = finite_array(X, "X", ndim=2)
-    ya = finite_array(y, "y", ndim=1)
-    same_rows(Xa, ya, "X", "y")
-    if Xa.shape[1] == 0:
-        raise ValueError("X must have at least one feature (column)")
-    if not np.all((ya == 1.0) | (ya == -1.0)):
-        bad = np.unique(ya[(ya != 1.0) & (ya != -1.0)])[:5]
-        raise ValueError(f"y must hold labels in {{-1, +1}}, got {bad}")
-    return Xa, ya
+    Xa, ya = data(X, y, y_ndim=1, min_features=1)
+    return Xa, pm1_labels(ya)
 
 
 def _constraint_matrix(X: np.ndarray, y: np.ndarray, fit_intercept: bool) -> np.ndarray:
@@ -85,9 +86,7 @@ def _constraint_matrix(X: np.ndarray, y: np.ndarray, fit_intercept: bool) -> np.
 
 
 def _check_fit_intercept(fit_intercept: Any) -> bool:
-    if not isinstance(fit_intercept, bool | np.bool_):
-        raise ValueError(f"fit_intercept must be True or False, got {fit_intercept!r}")
-    return bool(fit_intercept)
+    return flag(fit_intercept, "fit_intercept")
 
 
 def angle(u: Any, v: Any) -> float:

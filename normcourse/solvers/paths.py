@@ -106,14 +106,14 @@ class _GramCache:
 def _active_set(
     gram: _GramCache, B: np.ndarray, Y: np.ndarray, yy_n: float, pen: Penalty, st: Units,
     theta: np.ndarray, C: np.ndarray, thr: float, max_size: int, rounds: int = 6,
-) -> tuple[np.ndarray, float, np.ndarray] | None:
+) -> tuple[np.ndarray, float, tuple[float, float, np.ndarray]] | None:
     r"""Exact lasso / elastic-net solve by guessing the support S and signs s.
 
     Start from the warm start's S and s (or, at θ = 0, the violators of |C_j| ≤ λ₁), solve
     (G_SS + 2λ₂I)θ_S = B_S − λ₁s, drop coordinates whose sign flipped and add those with
     |C_j| > λ₁, a few rounds at most. A guess is kept only if its duality gap is ≤ ``thr``
     (then it is a certified solution); otherwise ``None`` and the caller runs FISTA.
-    Returns (θ, gap, C) with C = Xᵀ(y − Xθ)/n.
+    Returns (θ, gap, (F, ry, C)) with F = ‖R‖²/(2n), ry = Rᵀy/n, C = XᵀR/n at θ.
     """
     terms, gterms = pen.sign_pattern_terms(), pen.gap_terms(st)
     assert terms is not None and gterms is not None
@@ -142,7 +142,7 @@ def _active_set(
         th[S] = u
         gap = duality_gap(pen, gterms, th, F, ry, C_new)
         if gap <= thr:
-            return th, gap, C_new
+            return th, gap, (F, ry, C_new)
         out = np.abs(C_new) > lam1
         out[S] = False
         if not out.any():
@@ -257,6 +257,8 @@ def _engine(
         L_full = full.lipschitz()
         L_full = L_full if L_full > 0 else 1.0
     C = X.T @ (Y - X @ theta) / n if free.size else B.copy()
+    R0 = Y - X @ theta
+    parts = (float(np.vdot(R0, R0)) / (2 * n), float(np.vdot(R0, Y)) / n, C)
     lam_prev = max(float(np.max(st.scores(C))) if st.n_units else 0.0, 0.0)
     v_top = np.zeros(p)  # warm start for the working sets' top eigenvector
     prev_idx: np.ndarray | None = None  # the last working set (G_WW and L_W are reused)
@@ -295,10 +297,16 @@ def _engine(
             coefs[i] = theta
             continue
         assert gram is not None
+        if use_gap:  # the warm start may already be certified at this λ (F, ry, C are λ-free)
+            gap = duality_gap(pen, pen.gap_terms(st), theta, *parts)
+            if gap <= thr:
+                gaps[i], coefs[i], ok[i], lam_prev = gap, theta, True, lam1
+                continue
         if use_gap and Y.ndim == 1 and pen.sign_pattern_terms() is not None:
             hit = _active_set(gram, B, Y, yy_n, pen, st, theta, C, thr, max_size=min(n, p, 200))
             if hit is not None:
-                theta, gaps[i], C = hit
+                theta, gaps[i], parts = hit
+                C = parts[2]
                 coefs[i], ok[i], lam_prev = theta, True, lam1
                 continue
         scores = st.scores(C)
@@ -345,7 +353,8 @@ def _engine(
                 sub_ok = True
                 last_kkt = 0.0
             S = np.flatnonzero(np.abs(theta).reshape(p, -1).sum(axis=1) > 0)
-            F, ry, C = gram.corr(B, Y, yy_n, S, theta[S])
+            parts = gram.corr(B, Y, yy_n, S, theta[S])
+            F, ry, C = parts
             scores = st.scores(C)
             if use_gap:
                 gap = duality_gap(pen, pen.gap_terms(st), theta, F, ry, C)

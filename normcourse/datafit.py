@@ -24,8 +24,10 @@ from scipy.special import expit
 __all__ = ["Logistic", "Quadratic", "QuadraticGram", "sq_spectral_norm", "top_eig"]
 
 
-def top_eig(G: np.ndarray, v0: np.ndarray | None = None) -> tuple[float, np.ndarray]:
-    """Largest eigenvalue (an upper bound within 1e-4 relative) and eigenvector of a
+def top_eig(
+    G: np.ndarray, v0: np.ndarray | None = None, tol: float = 1e-4
+) -> tuple[float, np.ndarray]:
+    """Largest eigenvalue (an upper bound within ``tol`` relative) and eigenvector of a
     symmetric PSD matrix: dense LAPACK when small, else Lanczos started from ``v0``."""
     k = G.shape[0]
     if k == 0 or not np.any(G):
@@ -36,7 +38,6 @@ def top_eig(G: np.ndarray, v0: np.ndarray | None = None) -> tuple[float, np.ndar
     start = np.ones(k) if v0 is None or not np.any(v0) else v0
     # The Ritz value θ ≤ λ_max and ARPACK guarantees ‖Gv − θv‖ ≤ tol·θ, so
     # λ_max ≤ θ(1 + tol): a safe upper bound for the Lipschitz constant.
-    tol = 1e-4
     val, vec = eigsh(G, k=1, which="LA", v0=start, tol=tol, ncv=8)
     return float(val[0]) * (1.0 + tol), vec[:, 0]
 

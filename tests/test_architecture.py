@@ -7,7 +7,7 @@ import ast
 import pathlib
 
 ROOT = pathlib.Path(__file__).resolve().parents[1] / "normcourse"
-PENALTY_CLASSES = {"L1", "L2", "ElasticNet", "GroupL21", "L2SP", "EWC"}
+PENALTY_CLASSES = {"L1", "L2", "ElasticNet", "GroupL21", "L2SP", "EWC", "MCP"}
 
 
 def _modules() -> list[pathlib.Path]:

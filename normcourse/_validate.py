@@ -19,6 +19,21 @@ def is_torch(x: Any) -> bool:
     return mod.startswith("torch") and hasattr(x, "detach")
 
 
+def float_array(w: Any) -> np.ndarray:
+    """``w`` as a floating numpy array (ints are promoted to float64); no copy if already."""
+    a = np.asarray(w)
+    if a.dtype.kind != "f":
+        a = a.astype(np.float64)
+    return a
+
+
+def float_tensor(w: Any) -> Any:
+    """A floating torch tensor (ints are promoted to torch's default dtype)."""
+    import torch
+
+    return w if w.is_floating_point() else w.to(torch.get_default_dtype())
+
+
 def nonneg(value: float, name: str) -> float:
     """Return ``value`` as float if it is finite and ≥ 0, else raise ``ValueError``."""
     try:

@@ -35,6 +35,8 @@ from normcourse._validate import (
     finite_array,
     finite_tensor_or_array,
     flag,
+    float_array,
+    float_tensor,
     is_torch,
     nonneg,
     torch_module,
@@ -178,19 +180,6 @@ def as_model_penalty(penalty: Any) -> ModelPenalty:
 # --------------------------------------------------------------------------- anchored penalties
 
 
-def _as_float_array(w: Any) -> np.ndarray:
-    """``w`` as a floating numpy array (ints are promoted to float64)."""
-    a = np.asarray(w)
-    if a.dtype.kind != "f":
-        a = a.astype(np.float64)
-    return a
-
-
-def _as_float_tensor(w: torch.Tensor) -> torch.Tensor:
-    """A floating torch tensor (ints are promoted to torch's default dtype)."""
-    return w if w.is_floating_point() else w.to(torch.get_default_dtype())
-
-
 def _is_module(obj: Any) -> bool:
     """True for a ``torch.nn.Module``-like object (has ``parameters()``; not a tensor)."""
     return not is_torch(obj) and callable(getattr(obj, "parameters", None)) \
@@ -228,7 +217,7 @@ def _frozen_copy(a: Any, name: str) -> Any:
     """A detached float copy of a tensor, or a float64 copy of an array; must be finite."""
     finite_tensor_or_array(a.detach() if is_torch(a) else a, name)
     if is_torch(a):
-        return _as_float_tensor(a.detach()).clone()
+        return float_tensor(a.detach()).clone()
     return np.array(a, dtype=np.float64)
 
 
@@ -304,9 +293,9 @@ class _AnchoredQuadratic(ModelPenalty):
                     f"{tuple(a.shape)}"
                 )
             if is_torch(p):
-                out.append(_as_float_tensor(p))
+                out.append(float_tensor(p))
             else:
-                out.append(_as_float_array(finite_array(p, f"params[{k}]")))
+                out.append(float_array(finite_array(p, f"params[{k}]")))
         return out, single, kinds == {True}
 
     # -- public API --------------------------------------------------------------------

@@ -38,7 +38,14 @@ from typing import Any
 
 import numpy as np
 
-from normcourse._validate import finite_array, finite_tensor_or_array, is_torch, nonneg
+from normcourse._validate import (
+    finite_array,
+    finite_tensor_or_array,
+    float_array,
+    float_tensor,
+    is_torch,
+    nonneg,
+)
 from normcourse.groups import (
     Groups,
     check_group_input,
@@ -68,21 +75,6 @@ class NotDifferentiableError(NotImplementedError, ValueError):
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _as_float_array(w: Any) -> np.ndarray:
-    """``w`` as a floating numpy array (ints are promoted to float64)."""
-    a = np.asarray(w)
-    if a.dtype.kind != "f":
-        a = a.astype(np.float64)
-    return a
-
-
-def _as_float_tensor(w: Any) -> Any:
-    """A floating torch tensor (ints are promoted to torch's default dtype)."""
-    import torch
-
-    return w if w.is_floating_point() else w.to(torch.get_default_dtype())
 
 
 def _check_tau(tau: Any, name: str = "tau") -> Any:
@@ -115,8 +107,8 @@ def soft_threshold(w: Any, tau: Any) -> Any:
     w = finite_tensor_or_array(w, "w")
     tau = _check_tau(tau, "tau")
     if is_torch(w):
-        return _soft_torch(_as_float_tensor(w), tau)
-    return _soft_np(_as_float_array(w), np.asarray(tau, dtype=np.float64))
+        return _soft_torch(float_tensor(w), tau)
+    return _soft_np(float_array(w), np.asarray(tau, dtype=np.float64))
 
 
 def _soft_torch(w: Any, tau: Any) -> Any:
@@ -170,8 +162,8 @@ def group_soft_threshold(w: Any, tau: Any, groups: Sequence[Any] | None = None) 
     if np.ndim(tau) > 1 or (np.ndim(tau) == 1 and len(tau) not in (1, n_groups)):
         raise ValueError(f"tau must be a number or have one entry per group ({n_groups})")
     if is_torch(w):
-        return group_shrink_torch(_as_float_tensor(w), tau, grp)
-    return group_shrink(_as_float_array(w), tau, grp)
+        return group_shrink_torch(float_tensor(w), tau, grp)
+    return group_shrink(float_array(w), tau, grp)
 
 
 def _np(z: Any) -> np.ndarray:
@@ -246,7 +238,7 @@ class Penalty:
     def value(self, theta: Any) -> float:
         """R(θ) as a Python float."""
         theta = finite_tensor_or_array(theta, "theta")
-        return float(self.fast_value(theta if is_torch(theta) else _as_float_array(theta)))
+        return float(self.fast_value(theta if is_torch(theta) else float_array(theta)))
 
     def __call__(self, theta: Any) -> float:
         """R(θ), same as :meth:`value`."""
@@ -257,8 +249,8 @@ class Penalty:
         w = finite_tensor_or_array(w, "w")
         step = nonneg(step, "step")
         if is_torch(w):
-            return self.prox_tensor(_as_float_tensor(w), step)
-        return self.prox_array(_as_float_array(w), step)
+            return self.prox_tensor(float_tensor(w), step)
+        return self.prox_array(float_array(w), step)
 
     def grad(self, theta: Any) -> Any:
         """∇R(θ); non-smooth penalties raise :class:`NotDifferentiableError`."""
@@ -353,8 +345,8 @@ class L2(Penalty):
         """∇R(θ) = λθ (same kind as θ)."""
         theta = finite_tensor_or_array(theta, "theta")
         if is_torch(theta):
-            return self.lam * _as_float_tensor(theta)
-        return self.lam * _as_float_array(theta)
+            return self.lam * float_tensor(theta)
+        return self.lam * float_array(theta)
 
     def prox_array(self, w: np.ndarray, step: float) -> np.ndarray:
         return w / (1.0 + step * self.lam)

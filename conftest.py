@@ -11,3 +11,8 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 pytest_plugins = ["normcourse.nbtest"]
+
+
+def pytest_addoption(parser):
+    parser.addoption("--fuzz-full", action="store_true", default=False,
+                     help="tests/test_fuzz.py: run every mutation of every case")

@@ -169,11 +169,6 @@ def torch_module(obj: Any, name: str = "model") -> Any:
     return obj
 
 
-def integer_seed(value: Any, name: str = "seed") -> int:
-    """Return a random seed as ``int``: an integer (not a bool), else ``ValueError``."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
-    return int(value)
 
 
 def torch_input(model: Any, x: Any, name: str = "x") -> Any:
@@ -215,3 +210,236 @@ def class_labels(y: Any, n: int, device: Any, name: str = "y") -> Any:
     if t.shape != (n,):
         raise ValueError(f"{name} must have shape ({n},) to match x, got {tuple(t.shape)}")
     return t.to(dtype=torch.long, device=device)
+
+
+# ------------------------------------------------------------------------ scalars and counts
+
+
+def real(value: Any, name: str) -> float:
+    """``value`` as a finite float (ints, numpy and 0-d torch scalars too), else ``ValueError``."""
+    if isinstance(value, bool | np.bool_):
+        raise ValueError(f"{name} must be a real number, got {value!r}")
+    try:
+        v = float(value)
+    except (TypeError, ValueError, RuntimeError):
+        raise ValueError(f"{name} must be a real number, got {value!r}") from None
+    if not math.isfinite(v):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    return v
+
+
+def in_interval(value: Any, name: str, lo: float, hi: float, *, lo_open: bool = False,
+                hi_open: bool = False) -> float:
+    """``value`` as a float in the interval from ``lo`` to ``hi`` (ends closed unless
+    ``lo_open`` / ``hi_open``), else ``ValueError`` naming ``name`` and the interval."""
+    v = real(value, name)
+    below = v <= lo if lo_open else v < lo
+    above = v >= hi if hi_open else v > hi
+    if below or above:
+        interval = f"{'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
+        raise ValueError(f"{name} must be in {interval}, got {value!r}")
+    return v
+
+
+
+
+def random_seed(value: Any, name: str = "seed") -> int:
+    """A seed for ``numpy.random.default_rng`` / ``torch.manual_seed``: an integer ≥ 0."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
+        raise ValueError(f"{name} must be an integer ≥ 0, got {value!r}")
+    return int(value)
+
+# A plotted coordinate beyond this overflows matplotlib's transforms (log axes: 10**v).
+DRAWABLE_LIMIT = 1e100
+
+
+def drawable(value: Any, name: str, positive: bool = False) -> float:
+    """A finite number that matplotlib can place on an axis (|v| ≤ 1e100; > 0 if
+    ``positive``, e.g. on a log axis), else ``ValueError`` naming ``name``."""
+    v = real(value, name)
+    if positive and v <= 0:
+        raise ValueError(f"{name} must be > 0, got {value!r}")
+    if abs(v) > DRAWABLE_LIMIT:
+        raise ValueError(f"{name} must be at most {DRAWABLE_LIMIT:g} in size to be drawn, "
+                         f"got {value!r}")
+    return v
+
+
+def nonempty(a: np.ndarray, name: str) -> np.ndarray:
+    """``a`` if it holds at least one entry, else ``ValueError`` naming ``name``."""
+    if a.size == 0:
+        raise ValueError(f"{name} must hold at least one value, got shape {a.shape}")
+    return a
+
+
+# ------------------------------------------------------------------ array shapes and values
+
+
+
+
+def array_shape(w: Any, name: str) -> tuple[int, ...]:
+    """The shape of an array or tensor ``w``; ``ValueError`` naming ``name`` for anything else."""
+    if is_torch(w) or isinstance(w, np.ndarray):
+        return tuple(w.shape)
+    arr = None
+    if isinstance(w, list | tuple):
+        try:
+            arr = np.asarray(w)
+        except ValueError:  # ragged nested lists
+            arr = None
+    if arr is None or arr.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be a numeric array or tensor, got {type(w).__name__}")
+    return tuple(arr.shape)
+
+
+def finite_value(v: float, name: str) -> float:
+    """Return the penalty value ``v`` if finite, else ``ValueError`` blaming ``name``'s numbers."""
+    if not math.isfinite(v):
+        raise ValueError(
+            f"{name} gives a non-finite penalty value ({v}): its parameters hold NaN or inf, "
+            "or are so large that R(θ) overflows"
+        )
+    return v
+
+
+# ---------------------------------------------------------- models, inputs, labels, callbacks
+
+
+def torch_seed(value: Any, name: str = "seed") -> int:
+    """A seed for ``torch.manual_seed``: the shared check :func:`random_seed` (an integer ≥ 0),
+    and below 2**48, so that seeds derived from it (``seed * 1000 + t``) stay in torch's range."""
+    s = random_seed(value, name)
+    if s >= 2**48:
+        raise ValueError(f"{name} must be an integer in [0, 2**48), got {value!r}")
+    return s
+
+
+def finite_model(model: Any, name: str = "model") -> Any:
+    """``model`` if it is a ``torch.nn.Module`` whose parameters and buffers are all finite."""
+    import torch
+
+    torch_module(model, name)
+    for kind, items in (("parameter", model.named_parameters()),
+                        ("buffer", model.named_buffers())):
+        for pname, p in items:
+            if p.is_floating_point() and p.numel() and not bool(torch.isfinite(p).all()):
+                raise ValueError(f"{name} has a NaN or inf in its {kind} {pname!r}")
+    return model
+
+
+def _first_layer(model: Any) -> Any:
+    """The first leaf layer of a (nested) ``nn.Sequential`` (the model itself otherwise)."""
+    from torch import nn
+
+    layer = model
+    while isinstance(layer, nn.Sequential) and len(layer) > 0:
+        layer = layer[0]
+    return layer
+
+
+def model_input(model: Any, x: Any, name: str = "x") -> Any:
+    """:func:`torch_input`, then checks that ``x`` fits ``model``: finite after the cast to the
+    model's dtype, and, when the first layer is an ``nn.Linear``, of shape (n, in_features)."""
+    import torch
+    from torch import nn
+
+    t = torch_input(model, x, name)
+    if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+        raise ValueError(
+            f"{name} has entries too large for the model's dtype {t.dtype} (they overflow to inf)"
+        )
+    first = _first_layer(model)
+    if isinstance(first, nn.Linear) and (t.ndim != 2 or t.shape[1] != first.in_features):
+        raise ValueError(
+            f"{name} must have shape (n, {first.in_features}) to match the model's first layer "
+            f"nn.Linear({first.in_features}, {first.out_features}), got {tuple(t.shape)}"
+        )
+    return t
+
+
+def labels_below(y: Any, n_classes: int, name: str = "y") -> Any:
+    """``y`` (integer labels, a tensor) if every label is in 0 … ``n_classes`` − 1."""
+    if y.numel():
+        lo, hi = int(y.min()), int(y.max())
+        if lo < 0 or hi >= n_classes:
+            bad = lo if lo < 0 else hi
+            raise ValueError(
+                f"{name} must hold class labels in 0 … {n_classes - 1} (the model has "
+                f"{n_classes} outputs), got {bad}"
+            )
+    return y
+
+
+def optional_callable(value: Any, name: str) -> Any:
+    """``value`` if it is ``None`` or callable, else ``ValueError`` naming ``name``."""
+    if value is not None and not callable(value):
+        raise ValueError(f"{name} must be None or a callable, got {value!r}")
+    return value
+
+
+def finite_result(value: Any, what: str) -> Any:
+    """``value`` (a tensor or number) if it is finite, else ``ValueError`` saying ``what``."""
+    import torch
+
+    t = value.detach() if is_torch(value) else torch.as_tensor(value)
+    if t.is_floating_point() and t.numel() and not bool(torch.isfinite(t).all()):
+        raise ValueError(what)
+    return value
+
+
+# ------------------------------------------------------------- data scale, grids and shapes
+
+SCALE_LIMIT = 1e100
+
+
+def moderate_scale(a: np.ndarray, name: str, limit: float = SCALE_LIMIT) -> np.ndarray:
+    """``a`` unchanged if every |entry| ≤ ``limit`` (1e100), else ``ValueError``.
+
+    Iterative solvers square the data (Gram matrices, ‖y‖², duality gaps); entries beyond
+    1e100 put those within reach of overflow and make a relative tolerance unreachable.
+    """
+    if a.size:
+        top = float(np.max(np.abs(a)))
+        if top > limit:
+            raise ValueError(
+                f"{name} must have entries of magnitude ≤ {limit:g} (its squares must not "
+                f"overflow), got max |{name}| = {top:.3g}; rescale {name}"
+            )
+    return a
+
+
+
+
+def nonneg_int(value: Any, name: str) -> int:
+    """``value`` if it is an integer ≥ 0 (not a bool), else ``ValueError``."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
+        raise ValueError(f"{name} must be an integer ≥ 0, got {value!r}")
+    return int(value)
+
+
+
+
+def distinct_lam_grid(lams: Any, name: str = "lams", allow_zero: bool = False) -> np.ndarray:
+    """The one rule for λ grids: a non-empty 1-D array of finite λ's > 0 (≥ 0 with
+    ``allow_zero``) without duplicates, in any order (results follow the order given)."""
+    grid = lam_grid(lams, name, allow_zero=allow_zero)
+    if np.unique(grid).size != grid.size:
+        vals, counts = np.unique(grid, return_counts=True)
+        raise ValueError(f"{name} must not contain duplicates, got {vals[counts > 1][:3]} "
+                         "more than once")
+    return grid
+
+
+def same_shape(a: np.ndarray, b: np.ndarray, aname: str, bname: str) -> None:
+    """Raise ``ValueError`` unless ``a`` and ``b`` have exactly the same shape (no broadcasting)."""
+    if a.shape != b.shape:
+        raise ValueError(f"{aname} and {bname} must have the same shape, got {aname} "
+                         f"{a.shape} and {bname} {b.shape}")
+
+
+def safe_norm(v: np.ndarray) -> float:
+    """‖v‖₂ without overflow or underflow in the squares (scaled by max |vᵢ|)."""
+    top = float(np.max(np.abs(v))) if v.size else 0.0
+    if top == 0.0 or not math.isfinite(top):
+        return top
+    return top * float(np.linalg.norm(v / top))

@@ -12,6 +12,10 @@ Gθ in Gram form). FISTA's extrapolated point z = θ_k + β(θ_k − θ_{k−1})
 The quadratic terms also give ``parts(θ, A)`` = (‖R‖²/(2n), Rᵀy/n, XᵀR/n) with R = y − Xθ,
 from which the solvers build a duality gap. :func:`top_eig` and :func:`sq_spectral_norm`
 are the linear algebra behind the Lipschitz constants.
+
+These are **unchecked internal kernels** of the solvers' inner loops: nothing here validates
+its input (finite float arrays of matching shapes, labels in {−1, +1}, a symmetric PSD ``G``
+are expected). The public solvers validate the data before they build a data term.
 """
 
 from __future__ import annotations

@@ -12,10 +12,13 @@ kernels the group penalty, the solvers' screening and the selection helpers shar
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+
+from normcourse._validate import array_shape
 
 __all__ = ["Groups", "check_group_input", "group_norms", "group_shrink", "group_shrink_torch"]
 
@@ -80,8 +83,13 @@ class Groups:
 
 
 def check_group_input(w: Any, grp: Groups | None, name: str = "w") -> None:
-    """``w`` must be 2-D for row groups; group indices must fit ``w``'s first axis."""
-    shape = tuple(w.shape)
+    """``w`` must be 2-D for row groups; group indices must fit ``w``'s first axis.
+
+    Only the shape is checked (``ValueError`` naming ``name``); the values are not.
+    """
+    shape = array_shape(w, name)
+    if grp is not None and not isinstance(grp, Groups):
+        raise ValueError(f"grp must be a Groups instance or None, got {type(grp).__name__}")
     if grp is None:
         if len(shape) != 2:
             raise ValueError(
@@ -91,12 +99,21 @@ def check_group_input(w: Any, grp: Groups | None, name: str = "w") -> None:
     else:
         if len(shape) == 0:
             raise ValueError(f"{name} must be at least 1-D to be split into groups")
-        grp.check_size(shape[0])
+        if grp.max_index >= shape[0]:
+            raise ValueError(
+                f"groups has index {grp.max_index}, out of range for {name}, which has "
+                f"{shape[0]} entries along its first axis"
+            )
 
 
 def group_norms(w: np.ndarray, grp: Groups | None) -> np.ndarray:
-    """‖w_g‖₂ per group (per row when ``grp`` is None); unchecked numpy kernel."""
-    sq = (w * w).reshape(w.shape[0], -1).sum(axis=1)
+    """‖w_g‖₂ per group (per row when ``grp`` is None); unchecked numpy kernel.
+
+    Nothing is validated (a float array that :func:`check_group_input` accepted is
+    expected): the checked entries are ``GroupL21.group_norms`` and
+    :func:`~normcourse.penalties.group_soft_threshold`.
+    """
+    sq = (w * w).reshape(w.shape[0], math.prod(w.shape[1:])).sum(axis=1)
     if grp is None:
         return np.sqrt(sq)
     return np.sqrt(np.bincount(grp.gid, weights=sq[grp.idx], minlength=grp.n_groups))
@@ -110,17 +127,21 @@ def _scale(norms: Any, tau: Any, xp: Any) -> Any:
 
 
 def group_shrink(w: np.ndarray, tau: Any, grp: Groups | None) -> np.ndarray:
-    r"""w_g ← max(0, 1 − τ_g/‖w_g‖₂)·w_g along the first axis (unchecked numpy kernel)."""
+    r"""w_g ← max(0, 1 − τ_g/‖w_g‖₂)·w_g along the first axis (unchecked numpy kernel).
+
+    Nothing is validated (finite float ``w``, τ ≥ 0 expected); the checked entry is
+    :func:`~normcourse.penalties.group_soft_threshold`.
+    """
     scale = _scale(group_norms(w, grp), np.asarray(tau, dtype=np.float64), np)
     row_scale = scale if grp is None else grp.scatter(scale, w.shape[0], 1.0)
     return w * row_scale.reshape((-1,) + (1,) * (w.ndim - 1)) + 0.0
 
 
 def group_shrink_torch(w: Any, tau: Any, grp: Groups | None) -> Any:
-    r"""The torch version of :func:`group_shrink` (same dtype and device as ``w``)."""
+    r"""The torch version of :func:`group_shrink` (same dtype and device as ``w``); unchecked."""
     import torch
 
-    sq = (w * w).reshape(w.shape[0], -1).sum(dim=1)
+    sq = (w * w).reshape(w.shape[0], math.prod(w.shape[1:])).sum(dim=1)
     if grp is None:
         norms = torch.sqrt(sq)
     else:

@@ -34,6 +34,7 @@ from torch import nn
 from normcourse._validate import (
     finite_array,
     finite_tensor_or_array,
+    finite_value,
     flag,
     float_array,
     float_tensor,
@@ -71,8 +72,12 @@ class ModelPenalty(abc.ABC):
         """R(θ) for the parameters θ of ``model``, a differentiable 0-dim tensor."""
 
     def value(self, model: nn.Module) -> float:
-        """R(θ) as a float: ``float(penalty(model))``, detached."""
-        return float(self(model).detach())
+        """R(θ) as a float: ``float(penalty(model))``, detached.
+
+        ``ValueError`` if R(θ) is NaN or inf (a model with NaN/inf parameters): the logged
+        number is never silently non-finite. ``penalty(model)`` itself is not checked.
+        """
+        return finite_value(float(self(model).detach()), "model")
 
 
 # --------------------------------------------------------------------------- array penalties
@@ -236,6 +241,8 @@ class _AnchoredQuadratic(ModelPenalty):
         self.lam = nonneg(lam, "lam")
         items, self._single = _as_list(anchor, "anchor")
         self.anchor = [_frozen_copy(a, f"anchor[{k}]") for k, a in enumerate(items)]
+        if sum(int(np.prod(tuple(a.shape))) for a in self.anchor) == 0:
+            raise ValueError("anchor must hold at least one number, got only empty arrays")
         self.weights: list[Any] | None = None
         if weights is not None:
             w_items, _ = _as_list(weights, "fisher")
@@ -276,26 +283,29 @@ class _AnchoredQuadratic(ModelPenalty):
             return hit
         return src.detach().cpu().numpy().astype(np.float64) if is_torch(src) else src
 
-    def _params(self, params: Any) -> tuple[list[Any], bool, bool]:
-        items, single = _as_list(params, "params")
+    def _params(self, params: Any, name: str = "params") -> tuple[list[Any], bool, bool]:
+        items, single = _as_list(params, name)
+        model_given = _is_module(params)
         if len(items) != len(self.anchor):
             raise ValueError(
-                f"params has {len(items)} arrays but the anchor has {len(self.anchor)}"
+                f"{name} has {len(items)} arrays but the anchor has {len(self.anchor)}"
             )
         kinds = {is_torch(p) for p in items}
         if len(kinds) > 1:
-            raise ValueError("params must be all torch tensors or all numpy arrays, not a mix")
+            raise ValueError(f"{name} must be all torch tensors or all numpy arrays, not a mix")
         out = []
         for k, (p, a) in enumerate(zip(items, self.anchor, strict=True)):
             if tuple(p.shape) != tuple(a.shape):
                 raise ValueError(
-                    f"params[{k}] has shape {tuple(p.shape)}, but anchor[{k}] has shape "
+                    f"{name}[{k}] has shape {tuple(p.shape)}, but anchor[{k}] has shape "
                     f"{tuple(a.shape)}"
                 )
             if is_torch(p):
+                if not model_given:  # a model's parameters are not checked: the hot path
+                    finite_tensor_or_array(p.detach(), f"{name}[{k}]")
                 out.append(float_tensor(p))
             else:
-                out.append(float_array(finite_array(p, f"params[{k}]")))
+                out.append(float_array(finite_array(p, f"{name}[{k}]")))
         return out, single, kinds == {True}
 
     # -- public API --------------------------------------------------------------------
@@ -317,7 +327,9 @@ class _AnchoredQuadratic(ModelPenalty):
         arrays/tensors or one of them, the same as calling the penalty (a differentiable torch
         scalar for tensors, a float for numpy arrays)."""
         out = self(params)
-        return float(out.detach()) if _is_module(params) else out
+        if not _is_module(params):
+            return out
+        return finite_value(float(out.detach()), "params")
 
     def grad(self, params: Any) -> Any:
         """∇R(θ) = λ ω ⊙ (θ − θ⁰), in the structure of ``params`` (list, or one array)."""
@@ -333,7 +345,7 @@ class _AnchoredQuadratic(ModelPenalty):
     def prox(self, w: Any, step: float) -> Any:
         """prox_{ηR}(w) = (w + ηλ ω ⊙ θ⁰) / (1 + ηλ ω), entrywise, η = ``step`` ≥ 0."""
         step = nonneg(step, "step")
-        items, single, _ = self._params(w)
+        items, single, _ = self._params(w, "w")
         out = []
         for k, p in enumerate(items):
             a = self._like(k, "anchor", self.anchor[k], p)

@@ -86,8 +86,8 @@ def _check_sgd_group(group: dict[str, Any]) -> None:
     if damp > 1.0:
         raise ValueError(f"dampening must be in [0, 1], got {group['dampening']!r}")
     group["dampening"] = damp
-    group["nesterov"] = bool(group["nesterov"])
-    group["decoupled"] = bool(group["decoupled"])
+    group["nesterov"] = flag(group["nesterov"], "nesterov")
+    group["decoupled"] = flag(group["decoupled"], "decoupled")
     if group["nesterov"] and (group["momentum"] == 0.0 or damp != 0.0):
         raise ValueError(
             "nesterov=True requires momentum > 0 and dampening = 0, got "
@@ -105,8 +105,8 @@ def _check_adam_group(group: dict[str, Any]) -> None:
     group["betas"] = (_check_unit_interval(b1, "betas[0]"), _check_unit_interval(b2, "betas[1]"))
     group["eps"] = nonneg(group["eps"], "eps")
     group["weight_decay"] = nonneg(group["weight_decay"], "weight_decay")
-    group["amsgrad"] = bool(group["amsgrad"])
-    group["decoupled"] = bool(group["decoupled"])
+    group["amsgrad"] = flag(group["amsgrad"], "amsgrad")
+    group["decoupled"] = flag(group["decoupled"], "decoupled")
 
 
 def _check_prox_group(group: dict[str, Any]) -> None:

@@ -33,6 +33,7 @@ The conventions follow the course (DESIGN.md): L2 is (λ/2)‖θ‖₂², the el
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -45,6 +46,7 @@ from normcourse._validate import (
     float_tensor,
     is_torch,
     nonneg,
+    nonneg_int,
 )
 from normcourse.groups import (
     Groups,
@@ -194,10 +196,10 @@ class Units:
         free: np.ndarray | None = None,
         groups: Groups | None = None,
     ) -> None:
-        if kind not in ("coordinates", "rows", "groups"):
+        if not isinstance(kind, str) or kind not in ("coordinates", "rows", "groups"):
             raise ValueError(f"kind must be 'coordinates', 'rows' or 'groups', got {kind!r}")
         self.kind = kind
-        self.n_units = int(n_units)
+        self.n_units = nonneg_int(n_units, "n_units")
         self.weights = weights
         self.free = np.empty(0, np.intp) if free is None else free
         self.groups = groups
@@ -358,8 +360,12 @@ class L2(Penalty):
         return w.div_(1.0 + step * self.lam)
 
     def fast_dual_norm(self, z: np.ndarray) -> float:
-        """‖z‖₂."""
-        return float(np.linalg.norm(z.ravel()))
+        """‖z‖₂, scaled by max|z_j| first so that tiny or huge entries neither underflow nor
+        overflow when squared."""
+        top = float(np.max(np.abs(z))) if z.size else 0.0
+        if top == 0.0 or not math.isfinite(top):
+            return top
+        return top * float(np.linalg.norm(z.ravel() / top))
 
 
 class L1(Penalty):
@@ -561,7 +567,7 @@ class GroupL21(Penalty):
         if is_torch(theta):
             import torch
 
-            sq = (theta * theta).reshape(theta.shape[0], -1).sum(dim=1)
+            sq = (theta * theta).reshape(theta.shape[0], math.prod(theta.shape[1:])).sum(dim=1)
             if self.grouping is not None:
                 g = self.grouping
                 gid = torch.as_tensor(g.gid, device=theta.device)

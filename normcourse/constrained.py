@@ -37,7 +37,17 @@ import numpy as np
 from scipy import linalg as sla
 from scipy.optimize import brentq
 
-from normcourse._validate import choice, data, finite_array, lam_grid, nonneg, positive
+from normcourse._validate import (
+    choice,
+    data,
+    distinct_lam_grid,
+    finite_array,
+    moderate_scale,
+    nonneg,
+    positive,
+    real,
+    safe_norm,
+)
 
 __all__ = [
     "ConstrainedResult",
@@ -62,10 +72,43 @@ def _check_Xy(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _check_lams(lams: Any, name: str = "lams") -> np.ndarray:
+    """One λ ≥ 0 (0-D) or a grid of them (the λ-grid rule: 1-D, non-empty, distinct)."""
     arr = finite_array(lams, name, ndim=(0, 1))
-    if np.any(arr < 0):
-        raise ValueError(f"{name} must be ≥ 0, got a minimum of {arr.min()!r}")
+    if arr.ndim == 1:
+        return distinct_lam_grid(arr, name, allow_zero=True)
+    if arr < 0:
+        raise ValueError(f"{name} must be ≥ 0, got {float(arr)!r}")
     return arr
+
+
+def _design(X: Any, name: str = "X") -> np.ndarray:
+    """A finite 2-D design with at least one row and one column."""
+    Xa = finite_array(X, name, ndim=2)
+    if Xa.shape[0] == 0 or Xa.shape[1] == 0:
+        raise ValueError(f"{name} must have at least one row and one column, got shape "
+                         f"{Xa.shape}")
+    return Xa
+
+
+def _gain(s: np.ndarray, nlam: float) -> np.ndarray:
+    """σ/(σ² + nλ) per singular value, without under/overflow in σ² (tiny or huge X)."""
+    if nlam == 0:
+        return 1.0 / s
+    r = math.sqrt(nlam)
+    t = s / r
+    out = np.empty_like(s)
+    big = t >= 1.0
+    out[big] = (1.0 / s[big]) / (1.0 + (1.0 / t[big]) ** 2)  # σ² ≥ nλ: (1/σ)/(1 + nλ/σ²)
+    small = ~big
+    out[small] = (t[small] / r) / (1.0 + t[small] ** 2)  # σ² < nλ: (σ/nλ)/(1 + σ²/nλ)
+    return out
+
+
+def _finite_result(theta: np.ndarray, what: str) -> np.ndarray:
+    if not np.all(np.isfinite(theta)):
+        raise ValueError(f"{what} overflows float64: X is too small relative to y; rescale "
+                         "X or y")
+    return theta
 
 
 _LAST_SVD: dict[str, Any] = {}
@@ -96,13 +139,23 @@ class _SVD:
         U, self.s, self.Vt = _thin_svd(X)
         self.c = U.T @ y
 
+    def coords(self, ridge_lam: float) -> np.ndarray:
+        """θ(ridge_lam) in the basis of the right singular vectors: σᵢcᵢ/(σᵢ² + n·ridge_lam)."""
+        with np.errstate(over="ignore"):  # an overflow is reported by the callers
+            return _gain(self.s, self.n * ridge_lam) * self.c
+
     def theta(self, ridge_lam: float) -> np.ndarray:
         """argmin (1/2n)‖y − Xθ‖² + (ridge_lam/2)‖θ‖², the minimum-norm one if ridge_lam = 0."""
-        return self.Vt.T @ (self.s * self.c / (self.s**2 + self.n * ridge_lam))
+        return _finite_result(self.Vt.T @ self.coords(ridge_lam), "θ")
+
+    def norm(self, ridge_lam: float) -> float:
+        """‖θ(ridge_lam)‖ without forming θ (no overflow in the squares)."""
+        return safe_norm(self.coords(ridge_lam))
 
     def norm2(self, ridge_lam: float) -> float:
         """‖θ(ridge_lam)‖² without forming θ."""
-        return float(np.sum((self.s * self.c / (self.s**2 + self.n * ridge_lam)) ** 2))
+        with np.errstate(over="ignore"):  # inf when ‖θ‖² overflows; the callers report it
+            return float(np.float64(self.norm(ridge_lam)) ** 2)
 
 
 def _loss(X: np.ndarray, y: np.ndarray, theta: np.ndarray) -> float:
@@ -139,7 +192,9 @@ def ridge(X: Any, y: Any, lam: float, method: str = "svd") -> np.ndarray:
         return _ridge_cholesky(Xa, ya, lam)
     if ya.ndim == 2:
         svd = _SVD(Xa, ya)
-        return svd.Vt.T @ ((svd.s / (svd.s**2 + svd.n * lam))[:, None] * svd.c)
+        with np.errstate(over="ignore"):
+            theta = svd.Vt.T @ (_gain(svd.s, svd.n * lam)[:, None] * svd.c)
+        return _finite_result(theta, "θ")
     return _SVD(Xa, ya).theta(lam)
 
 
@@ -160,7 +215,7 @@ def _ridge_cholesky(X: np.ndarray, y: np.ndarray, lam: float) -> np.ndarray:
 def ridge_path(X: Any, y: Any, lams: Sequence[float] | np.ndarray) -> np.ndarray:
     """θ_λ of :func:`ridge` for every λ in ``lams`` from one SVD; shape (len(lams), p)."""
     Xa, ya = _check_Xy(X, y)
-    grid = lam_grid(lams, allow_zero=True)
+    grid = distinct_lam_grid(lams, allow_zero=True)
     svd = _SVD(Xa, ya)
     return np.stack([svd.theta(float(lam)) for lam in grid])
 
@@ -172,11 +227,14 @@ def shrinkage_factors(X: Any, lams: float | Sequence[float] | np.ndarray) -> np.
     nonzero singular values σ₁ ≥ … ≥ σ_r of X in decreasing order. A factor near 1 means
     the direction is fitted as by least squares, near 0 that it is switched off.
     """
-    Xa = finite_array(X, "X", ndim=2)
+    Xa = _design(X)
     grid = _check_lams(lams)
     n = Xa.shape[0]
     s = _thin_svd(Xa)[1]
-    out = s**2 / (s**2 + n * np.atleast_1d(grid)[:, None])
+    # σ²/(σ² + nλ) = 1/(1 + (√(nλ)/σ)²): no 0/0 when σ² underflows, 0 when it overflows.
+    with np.errstate(over="ignore"):
+        ratio = np.sqrt(n * np.atleast_1d(grid))[:, None] / s
+        out = 1.0 / (1.0 + ratio * ratio)
     return out[0] if grid.ndim == 0 else out
 
 
@@ -267,25 +325,28 @@ def kkt_residuals(X: Any, y: Any, C: float, theta: Any, lam: float) -> KKTResidu
     pair is optimal (the problem is convex, Slater holds for C > 0) iff all are 0.
     """
     Xa, ya = _check_Xy(X, y)
+    moderate_scale(Xa, "X")
+    moderate_scale(ya, "y")
     C = positive(C, "C")
     th = finite_array(theta, "theta", ndim=1)
     if th.shape[0] != Xa.shape[1]:
         raise ValueError(f"theta must have p = {Xa.shape[1]} entries (columns of X), "
                          f"got {th.shape[0]}")
-    try:
-        lam = float(lam)
-    except (TypeError, ValueError):
-        raise ValueError(f"lam must be a real number, got {lam!r}") from None
-    if not math.isfinite(lam):
-        raise ValueError(f"lam must be finite, got {lam!r}")
+    lam = real(lam, "lam")
+    moderate_scale(th, "theta")
     n = Xa.shape[0]
     grad = -Xa.T @ (ya - Xa @ th) / n
     slack = float(th @ th) - C
+    with np.errstate(over="ignore"):
+        stat = safe_norm(grad + 2.0 * lam * th)
+        comp = abs(lam * slack)
+    if not (math.isfinite(stat) and math.isfinite(comp)):
+        raise ValueError(f"lam={lam!r} is too large: lam·theta overflows float64")
     return KKTResiduals(
-        stationarity=float(np.linalg.norm(grad + 2.0 * lam * th)),
+        stationarity=stat,
         primal=max(0.0, slack),
         dual=max(0.0, -lam),
-        complementary=abs(lam * slack),
+        complementary=comp,
     )
 
 
@@ -308,20 +369,32 @@ def norm_constrained_lstsq(X: Any, y: Any, C: float) -> ConstrainedResult:
     Raises ``ValueError`` for C ≤ 0, NaN/inf in X or y, or mismatched shapes.
     """
     Xa, ya = _check_Xy(X, y)
+    moderate_scale(Xa, "X")
+    moderate_scale(ya, "y")
     C = positive(C, "C")
     n = Xa.shape[0]
     svd = _SVD(Xa, ya)
     ls_norm2 = svd.norm2(0.0)
+    if not math.isfinite(ls_norm2):
+        raise ValueError("‖X⁺y‖² overflows float64: X is too small relative to y; rescale "
+                         "X or y")
     if ls_norm2 <= C:
         lam = 0.0
     else:
+        root_c = math.sqrt(C)
+
         # θ(λ) of the Lagrangian is the ridge solution with ridge_lam = 2λ.
         def secular(lam: float) -> float:
-            return 1.0 / math.sqrt(svd.norm2(2.0 * lam)) - 1.0 / math.sqrt(C)
+            return 1.0 / svd.norm(2.0 * lam) - 1.0 / root_c
 
-        hi = float(np.linalg.norm(Xa.T @ ya)) / (2 * n * math.sqrt(C))
-        lam = float(brentq(secular, 0.0, hi, xtol=1e-300, rtol=4 * np.finfo(float).eps,
-                           maxiter=500))
+        # ‖θ(λ)‖ ≤ ‖Xᵀy‖/(2nλ): the bound is √C at hi; widen it against rounding.
+        hi = safe_norm(Xa.T @ ya) / (2 * n) / root_c
+        for _ in range(60):
+            if secular(hi) > 0:
+                break
+            hi *= 2.0
+        lam = float(brentq(secular, 0.0, hi, xtol=np.finfo(float).tiny,
+                           rtol=4 * np.finfo(float).eps, maxiter=500))
     theta = svd.theta(2.0 * lam)
     return ConstrainedResult(
         theta=theta,
@@ -391,9 +464,7 @@ def value_curve(X: Any, y: Any, Cs: Sequence[float] | np.ndarray) -> ValueCurve:
     (λ* = 0) for C ≥ ‖θ_LS‖².
     """
     Xa, ya = _check_Xy(X, y)
-    grid = finite_array(Cs, "Cs", ndim=1)
-    if grid.size == 0 or np.any(grid <= 0):
-        raise ValueError("Cs must be a non-empty 1-D array of budgets > 0")
+    grid = distinct_lam_grid(Cs, "Cs")  # budgets follow the λ-grid rule: > 0, distinct
     res = [norm_constrained_lstsq(Xa, ya, float(C)) for C in grid]
     return ValueCurve(Cs=grid, loss=np.array([r.loss for r in res]),
                       lam=np.array([r.lam for r in res]), ls_norm2=res[0].ls_norm2)
@@ -408,10 +479,7 @@ def singular_values(X: Any) -> np.ndarray:
     Singular values below the rank tolerance σ₁·max(n, p)·eps count as zero and are left
     out, so column i of ``shrinkage_factors(X, lams)`` is the factor of σ = result[i].
     """
-    Xa = finite_array(X, "X", ndim=2)
-    if Xa.shape[1] == 0:
-        raise ValueError("X must have at least one column")
-    return _thin_svd(Xa)[1].copy()
+    return _thin_svd(_design(X))[1].copy()
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,17 @@ from typing import Any
 
 import numpy as np
 
-from normcourse._validate import finite_array, lam_grid, nonneg, positive, positive_int, same_rows
+from normcourse._validate import (
+    distinct_lam_grid,
+    finite_array,
+    flag,
+    nonneg,
+    positive,
+    positive_int,
+    random_seed,
+    same_rows,
+    same_shape,
+)
 from normcourse.constrained import norm_constrained_lstsq, ridge
 
 __all__ = [
@@ -42,9 +52,22 @@ LABELS = ("overfit", "good", "underfit")
 
 
 def mse(y: np.ndarray, y_hat: np.ndarray) -> float:
-    r"""Mean squared error (1/n) Σᵢ ‖yᵢ − ŷᵢ‖² (rows are samples)."""
-    r = np.asarray(y, dtype=float) - np.asarray(y_hat, dtype=float)
-    return float(np.sum(r * r)) / r.shape[0]
+    r"""Mean squared error (1/n) Σᵢ ‖yᵢ − ŷᵢ‖² (rows are samples).
+
+    ``y`` and ``y_hat`` must be finite, non-empty and of exactly the same shape: a (n,)
+    against an (n, 1) is an error, not a broadcast to (n, n).
+    """
+    ya = finite_array(y, "y", ndim=(1, 2))
+    yh = finite_array(y_hat, "y_hat", ndim=(1, 2))
+    same_shape(ya, yh, "y", "y_hat")
+    if ya.shape[0] == 0:
+        raise ValueError("y must have at least one sample")
+    with np.errstate(over="ignore", invalid="ignore"):
+        r = ya - yh
+        out = float(np.sum(r * r)) / ya.shape[0]
+    if not np.isfinite(out):
+        raise ValueError("the mean squared error of y and y_hat overflows float64")
+    return out
 
 
 # ------------------------------------------------------------------------------ splits
@@ -79,6 +102,9 @@ def holdout(
     ya = finite_array(y, "y", ndim=(1, 2))
     same_rows(Xa, ya, "X", "y")
     n_val = positive_int(n_val, "n_val")
+    seed = random_seed(seed)
+    standardize = flag(standardize, "standardize")
+    center_y = flag(center_y, "center_y")
     if n_val >= Xa.shape[0]:
         raise ValueError(f"n_val must be < the number of samples ({Xa.shape[0]}), got {n_val}")
     perm = np.random.default_rng(seed).permutation(Xa.shape[0])
@@ -205,9 +231,8 @@ def lambda_sweep(
     if yt.shape[1:] != yv.shape[1:]:
         raise ValueError(f"y_train and y_val must have the same trailing shape, "
                          f"got {yt.shape} and {yv.shape}")
-    grid = np.sort(lam_grid(lams))
-    if np.any(np.diff(grid) == 0):
-        raise ValueError("lams must not contain duplicates")
+    grid = np.sort(distinct_lam_grid(lams))
+    progress = flag(progress, "progress")
     if not callable(loss):
         raise ValueError(f"loss must be a callable loss(y, y_hat), got {type(loss).__name__}")
     train, val = np.empty(grid.size), np.empty(grid.size)

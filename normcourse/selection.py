@@ -21,14 +21,16 @@ from typing import Any
 import numpy as np
 
 from normcourse._validate import (
+    distinct_lam_grid,
     finite_array,
-    lam_grid,
     nonneg,
     pm1_labels,
     positive,
     positive_int,
+    random_seed,
     same_rows,
 )
+from normcourse.groups import Groups
 from normcourse.penalties import L1
 from normcourse.solvers import (
     ConvergenceWarning,
@@ -135,6 +137,8 @@ def path_support_metrics(coefs: Any, truth: Any, groups: Sequence[Any] | None = 
     mask over groups.
     """
     C = finite_array(coefs, "coefs", ndim=2)
+    if C.shape[0] == 0 or C.shape[1] == 0:
+        raise ValueError(f"coefs must have at least one row and one column, got shape {C.shape}")
     rows = [group_support(c, groups) if groups is not None else c != 0 for c in C]
     ms = [support_metrics(r, truth) for r in rows]
     return PathMetrics(
@@ -150,21 +154,25 @@ def group_norms(coefs: Any, groups: Sequence[Any]) -> np.ndarray:
     r"""Euclidean norm ‖θ_g‖₂ of every group: shape (G,) for one θ (p,), (n_lams, G) for
     a path (n_lams × p). ``groups`` is a list of index arrays into 0 … p−1."""
     C = finite_array(coefs, "coefs", ndim=(1, 2))
-    if not isinstance(groups, Sequence) or len(groups) == 0:
-        raise ValueError("groups must be a non-empty list of index arrays")
+    if C.size == 0:
+        raise ValueError(f"coefs must not be empty, got shape {C.shape}")
+    grp = Groups(groups, "groups")  # disjoint, non-empty, integer indices ≥ 0
     p = C.shape[-1]
-    out = np.empty((*C.shape[:-1], len(groups)))
-    for k, g in enumerate(groups):
-        idx = np.asarray(g, dtype=np.intp)
-        if idx.size and (idx.min() < 0 or idx.max() >= p):
-            raise ValueError(f"groups[{k}] has indices outside 0 … {p - 1}")
+    if grp.max_index >= p:
+        raise ValueError(f"groups has index {grp.max_index}, out of range for coefs with "
+                         f"{p} entries per row (shape {C.shape})")
+    out = np.empty((*C.shape[:-1], grp.n_groups))
+    for k, idx in enumerate(grp.groups):
         out[..., k] = np.linalg.norm(C[..., idx], axis=-1)
     return out
 
 
 def group_support(theta: Any, groups: Sequence[Any]) -> np.ndarray:
     """Boolean mask over groups: True where θ_g has a nonzero entry."""
-    return group_norms(finite_array(theta, "theta", ndim=1), groups) > 0
+    th = finite_array(theta, "theta", ndim=1)
+    if th.size == 0:
+        raise ValueError("theta must not be empty")
+    return group_norms(th, groups) > 0
 
 
 # ------------------------------------------------------------------- paths and CV
@@ -250,7 +258,7 @@ def cross_validate_path(
     Xa = finite_array(X, "X", ndim=2)
     ya = finite_array(y, "y", ndim=1)
     same_rows(Xa, ya)
-    grid = lam_grid(lams)
+    grid = distinct_lam_grid(lams)
     method = _check_method(method, groups)
     k = positive_int(n_folds, "n_folds")
     n = Xa.shape[0]
@@ -260,7 +268,7 @@ def cross_validate_path(
     if rho > 1:
         raise ValueError(f"l1_ratio must be in (0, 1], got {l1_ratio!r}")
     tol = nonneg(tol, "tol")
-    fold = np.random.default_rng(seed).permutation(n) % k
+    fold = np.random.default_rng(random_seed(seed)).permutation(n) % k
     errors = np.empty((k, grid.size))
     for f in range(k):
         tr, te = fold != f, fold == f
@@ -423,7 +431,7 @@ def stability_selection(
     Xa = finite_array(X, "X", ndim=2)
     ya = finite_array(y, "y", ndim=1)
     same_rows(Xa, ya)
-    grid = lam_grid(lams)
+    grid = distinct_lam_grid(lams)
     if method not in ("lasso", "enet"):
         raise ValueError(f"method must be 'lasso' or 'enet', got {method!r}")
     B = positive_int(n_resamples, "n_resamples")
@@ -436,7 +444,7 @@ def stability_selection(
     if rho > 1:
         raise ValueError(f"l1_ratio must be in (0, 1], got {l1_ratio!r}")
     tol = nonneg(tol, "tol")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(random_seed(seed))
     counts = np.zeros((grid.size, p))
     union_sizes = np.empty(B)
     for b in range(B):
@@ -489,15 +497,15 @@ def logistic_l1_path(
     ya = finite_array(y, "y", ndim=1)
     same_rows(Xa, ya)
     pm1_labels(ya)
+    k = positive_int(n_lams, "n_lams")
+    e = positive(eps, "eps")
+    if e > 1:
+        raise ValueError(f"eps must be in (0, 1], got {eps!r}")
     if lams is None:
-        k = positive_int(n_lams, "n_lams")
-        e = positive(eps, "eps")
-        if e > 1:
-            raise ValueError(f"eps must be in (0, 1], got {eps!r}")
         lam_max = logistic_lambda_max(Xa, ya)
         grid = np.geomspace(lam_max, e * lam_max, k)
     else:
-        grid = lam_grid(lams)
+        grid = distinct_lam_grid(lams)
     return path(Xa, ya, L1(1.0), grid, loss="logistic", tol=tol, max_iter=max_iter,
                 working_set=False)
 
@@ -533,6 +541,8 @@ def irrepresentable(X: Any, theta: Any) -> float:
     signs sign(θ_S). Returns 0 when S is empty or everything.
     """
     Xa = finite_array(X, "X", ndim=2)
+    if Xa.shape[0] == 0:
+        raise ValueError(f"X must have at least one sample, got shape {Xa.shape}")
     th = finite_array(theta, "theta", ndim=1)
     if th.size != Xa.shape[1]:
         raise ValueError(f"theta must have one entry per column of X ({Xa.shape[1]}), "
@@ -564,6 +574,8 @@ def entry_order(coefs: Any, tol: float = 0.0) -> list[int]:
     exceed ``tol`` are left out, so the result can be shorter than p.
     """
     C = finite_array(coefs, "coefs", ndim=2)
+    if C.shape[0] == 0:
+        raise ValueError(f"coefs must have at least one row (one per λ), got shape {C.shape}")
     tol = nonneg(tol, "tol")
     active = np.abs(C) > tol
     entered = np.flatnonzero(active.any(axis=0))

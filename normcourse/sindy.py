@@ -22,7 +22,17 @@ from typing import Any
 import numpy as np
 from scipy import linalg as sla
 
-from normcourse._validate import data, finite_array, nonneg, positive, positive_int
+from normcourse._validate import (
+    data,
+    finite_array,
+    flag,
+    moderate_scale,
+    nonneg,
+    nonneg_int,
+    positive,
+    positive_int,
+    real,
+)
 from normcourse.constrained import ridge
 from normcourse.solvers import ConvergenceWarning, PathResult, Result, lasso_path
 
@@ -117,6 +127,7 @@ def stlsq(
     thr = nonneg(threshold, "threshold")
     a = nonneg(alpha, "alpha")
     max_iter = positive_int(max_iter, "max_iter")
+    unbias = flag(unbias, "unbias")
     one_d = Y.ndim == 1
     Y = Y[:, None] if one_d else Y
     n, p, m = Th.shape[0], Th.shape[1], Y.shape[1]
@@ -179,10 +190,11 @@ def polynomial_library(
     ``names`` defaults to x0, x1, … as in pysindy.
     """
     Xa = finite_array(X, "X", ndim=2)
-    deg = int(degree) if isinstance(degree, int | np.integer) and not isinstance(degree, bool) \
-        else -1
-    if deg < 0:
-        raise ValueError(f"degree must be an integer ≥ 0, got {degree!r}")
+    if Xa.shape[0] == 0 or Xa.shape[1] == 0:
+        raise ValueError(f"X must have at least one sample and one variable, got shape "
+                         f"{Xa.shape}")
+    deg = nonneg_int(degree, "degree")
+    include_bias = flag(include_bias, "include_bias")
     d = Xa.shape[1]
     var = [f"x{k}" for k in range(d)] if names is None else [str(s) for s in names]
     if len(var) != d:
@@ -216,12 +228,12 @@ def time_derivative(X: Any, dt: float, window: int | None = None, polyorder: int
     h = positive(dt, "dt")
     if Xa.shape[0] < 3:
         raise ValueError(f"X must have at least 3 samples, got {Xa.shape[0]}")
+    po = positive_int(polyorder, "polyorder")
     if window is None:
         return np.gradient(Xa, h, axis=0, edge_order=2)
     from scipy.signal import savgol_filter
 
     w = positive_int(window, "window")
-    po = int(polyorder)
     if w % 2 == 0 or w > Xa.shape[0]:
         raise ValueError(f"window must be odd and ≤ the number of samples, got {window!r}")
     if not 1 <= po < w:
@@ -235,6 +247,7 @@ def lorenz_xi(sigma: float = 10.0, rho: float = 28.0, beta: float = 8.0 / 3.0) -
 
     ẋ = −σx + σy,   ẏ = ρx − y − xz,   ż = xy − βz   (7 nonzero terms).
     """
+    sigma, rho, beta = real(sigma, "sigma"), real(rho, "rho"), real(beta, "beta")
     Xi = np.zeros((10, 3))
     Xi[1, 0], Xi[2, 0] = -sigma, sigma
     Xi[1, 1], Xi[2, 1], Xi[6, 1] = rho, -1.0, -1.0
@@ -247,6 +260,7 @@ def equations(Xi: Any, terms: Sequence[str], lhs: Sequence[str], precision: int 
     """The model Ẋ = Θ Ξ as text, one line per column of Ξ, e.g. ``"x' = -10.000 x + 10.000 y"``
     (terms whose rounded coefficient is 0 are left out)."""
     C = finite_array(Xi, "Xi", ndim=2)
+    precision = nonneg_int(precision, "precision")
     if C.shape != (len(terms), len(lhs)):
         raise ValueError(f"Xi must have shape (len(terms), len(lhs)) = "
                          f"({len(terms)}, {len(lhs)}), got {C.shape}")
@@ -324,7 +338,7 @@ def lasso_paths(Theta: Any, dXdt: Any, n_lams: int = 200, eps: float = 1e-6,
     coefficients mapped back to the original columns (ξ = w / s) and the scales s.
     """
     Th = finite_array(Theta, "Theta", ndim=2)
-    Y = finite_array(dXdt, "dXdt", ndim=2)
+    Y = moderate_scale(finite_array(dXdt, "dXdt", ndim=2), "dXdt")
     if Y.shape[0] != Th.shape[0]:
         raise ValueError(f"Theta and dXdt must have the same number of samples, got "
                          f"{Th.shape[0]} and {Y.shape[0]}")

@@ -20,7 +20,9 @@ from scipy import linalg as sla
 from normcourse._validate import (
     choice,
     data,
-    lam_grid,
+    distinct_lam_grid,
+    flag,
+    moderate_scale,
     nonneg,
     pm1_labels,
     positive,
@@ -224,6 +226,8 @@ def _engine(
     progress: bool,
 ) -> PathResult:
     """Warm-started solves of the penalties ``family(g)`` for g in ``grid`` (decreasing)."""
+    working_set = flag(working_set, "working_set")
+    progress = flag(progress, "progress")
     n, p = X.shape
     yy_n = float(np.vdot(Y, Y)) / n
     thr = tol * yy_n / 2.0
@@ -380,10 +384,13 @@ def _engine(
         coefs[i] = theta
         lam_prev = lam1
     n_fail = int((~ok).sum())
-    if n_fail:
+    if n_fail and tol > 0:  # tol=0: a fixed budget of max_iter iterations per λ
+        worst = np.where(np.isnan(gaps), kkt, gaps)[~ok]
+        what = "duality gap" if np.any(~np.isnan(gaps[~ok])) else "KKT residual"
         warnings.warn(
-            f"{n_fail} of {grid.size} path solves did not reach tol={tol}; "
-            "increase max_iter or tol",
+            f"{n_fail} of {grid.size} path solves stopped at max_iter={max_iter} before "
+            f"reaching tol={tol}: largest {what} reached {np.nanmax(worst):.3g} (target "
+            f"{thr if what == 'duality gap' else tol:.3g}); increase max_iter or loosen tol",
             ConvergenceWarning,
             stacklevel=3,
         )
@@ -392,15 +399,23 @@ def _engine(
 
 
 def _grid(lams: Any, lam_max: float, n_lams: int, eps: float) -> np.ndarray:
-    if lams is not None:
-        return lam_grid(lams)
+    """The λ grid: ``lams`` (any order, no duplicates, each > 0) or the default one;
+    ``n_lams`` and ``eps`` are checked either way."""
     n_lams = positive_int(n_lams, "n_lams")
     eps = positive(eps, "eps")
     if eps > 1:
         raise ValueError(f"eps must be in (0, 1], got {eps!r}")
+    if lams is not None:
+        return distinct_lam_grid(lams)
     if lam_max <= np.finfo(float).resolution:
         return np.full(n_lams, np.finfo(float).resolution)
     return np.geomspace(lam_max, lam_max * eps, num=n_lams)
+
+
+def _checked(X: Any, y: Any, yname: str = "y") -> tuple[np.ndarray, np.ndarray]:
+    """``data(X, y)`` with entries small enough to square (see ``moderate_scale``)."""
+    Xa, ya = data(X, y, yname=yname)
+    return moderate_scale(Xa, "X"), moderate_scale(ya, yname)
 
 
 def _zero_stationary_lam(X: np.ndarray, Y: np.ndarray, penalty: Penalty, loss: str) -> float:
@@ -472,7 +487,7 @@ def path(
     has one, else the KKT residual (for a nonconvex penalty: a stationary point, reached
     from the warm start).
     """
-    Xa, ya = data(X, y)
+    Xa, ya = _checked(X, y)
     loss = choice(loss, ("squared", "logistic"), "loss")
     if loss == "logistic":
         pm1_labels(ya)
@@ -537,7 +552,7 @@ def enet_path(
     geometric from α_max = ‖Xᵀy‖_∞/(nρ) to eps·α_max. ``PathResult.alphas`` holds the α's
     and ``PathResult.lams`` the λ₁'s.
     """
-    Xa, ya = data(X, y)
+    Xa, ya = _checked(X, y)
     if ya.ndim != 1:
         raise ValueError(f"y must be 1-D for the {_name}, got shape {ya.shape}")
     rho = positive(l1_ratio, "l1_ratio")
@@ -575,7 +590,7 @@ def group_lasso_path(
     list of disjoint index arrays into the rows/coordinates of θ; coordinates in no group
     are unpenalized. λ_max is :func:`lambda_max` with ``kind="group"``.
     """
-    Xa, Ya = data(X, Y, yname="Y")
+    Xa, Ya = _checked(X, Y, "Y")
     method = choice(method, METHODS, "method")
     base = GroupL21(1.0, groups, weights)
     shape = (Xa.shape[1],) if Ya.ndim == 1 else (Xa.shape[1], Ya.shape[1])

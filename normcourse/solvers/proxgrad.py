@@ -28,6 +28,7 @@ Stopping rules
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -38,6 +39,7 @@ from normcourse._validate import (
     data,
     finite_array,
     flag,
+    moderate_scale,
     nonneg,
     pm1_labels,
     positive,
@@ -45,7 +47,7 @@ from normcourse._validate import (
 )
 from normcourse.datafit import Logistic, Quadratic, QuadraticGram
 from normcourse.penalties import L1, ElasticNet, GroupL21, Penalty
-from normcourse.solvers.results import SolverResult
+from normcourse.solvers.results import ConvergenceWarning, SolverResult
 
 __all__ = [
     "check_penalty",
@@ -115,7 +117,9 @@ def run_prox_grad(
     of :mod:`normcourse.datafit`, ``pen`` any :class:`~normcourse.penalties.Penalty` (only
     its ``fast_value``, ``fast_prox`` and ``gap_terms`` are used); ``criterion`` is
     ``"gap"`` (needs ``pen.gap_terms``) or ``"kkt"``; ``polish`` an optional exact solve
-    on a sign pattern (see the paths).
+    on a sign pattern (see the paths). Nothing is checked and nothing warns here: a run
+    stopped at ``max_iter`` has ``converged=False``, and the checked callers
+    (:func:`prox_grad`, the paths) raise the :class:`ConvergenceWarning`.
     """
     oracle = datafit
     terms = pen.gap_terms(pen.units(np.shape(theta0))) if criterion == "gap" else None
@@ -181,6 +185,9 @@ def run_prox_grad(
             th_new = pen.prox_array(z - eta * g, eta)
             A_new = oracle.linear(th_new)
         obj.append(oracle.value(th_new, A_new) + pen.fast_value(th_new))
+        if not math.isfinite(obj[-1]):  # diverged (a step too large): stop, caller reports
+            theta, A = th_new, A_new
+            break
         if accelerate:
             # Adaptive restart (O'Donoghue & Candès 2015): drop the momentum when the
             # step goes against it.
@@ -275,7 +282,10 @@ def prox_grad(
     tol : float
         Duality gap ≤ tol·‖y‖²/(2n) for the squared loss with L1/ElasticNet/GroupL21
         (as scikit-learn's ``tol/2``, see the module docstring); otherwise the KKT
-        residual ‖θ − prox_{ηR}(θ − η∇f(θ))‖/η ≤ tol.
+        residual ‖θ − prox_{ηR}(θ − η∇f(θ))‖/η ≤ tol. A solve that stops at
+        ``max_iter`` above it warns (:class:`~normcourse.solvers.ConvergenceWarning`,
+        with the gap or residual reached); ``tol=0`` asks for exactly ``max_iter``
+        iterations (a fixed budget, e.g. to plot a trajectory) and does not warn.
     max_iter : int
     theta0 : array, optional
         Starting point (warm start); zeros by default.
@@ -297,6 +307,8 @@ def prox_grad(
     (computed once), so an iteration costs O(p²m) instead of O(npm).
     """
     Xa, ya = data(X, y)
+    moderate_scale(Xa, "X")
+    moderate_scale(ya, "y")
     loss = choice(loss, _LOSSES, "loss")
     method = choice(method, _METHODS, "method")
     restart = flag(restart, "restart")
@@ -312,7 +324,8 @@ def prox_grad(
     else:
         th0 = finite_array(theta0, "theta0")
         if th0.shape != shape:
-            raise ValueError(f"theta0 must have shape {shape}, got {th0.shape}")
+            raise ValueError(f"theta0 must have shape {shape} to match X {Xa.shape} and "
+                             f"y {ya.shape}, got {th0.shape}")
 
     if loss == "squared" and n >= p:
         oracle: Any = QuadraticGram.from_data(Xa, ya)
@@ -349,19 +362,45 @@ def prox_grad(
     if check_every is None:
         check_every = 1 if cheap else 10
     check_every = positive_int(check_every, "check_every")
-    return run_prox_grad(
-        oracle,
-        pen,
-        th0,
-        accelerate=method == "fista",
-        restart=restart,
-        L=L,
-        backtrack=backtrack,
-        criterion=criterion,
-        thr=thr,
-        max_iter=max_iter,
-        check_every=check_every,
-        callback=callback,
+    if callback is not None and not callable(callback):
+        raise ValueError(f"callback must be None or a callable(k, theta), got {callback!r}")
+    with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below
+        res = run_prox_grad(
+            oracle,
+            pen,
+            th0,
+            accelerate=method == "fista",
+            restart=restart,
+            L=L,
+            backtrack=backtrack,
+            criterion=criterion,
+            thr=thr,
+            max_iter=max_iter,
+            check_every=check_every,
+            callback=callback,
+        )
+    if not (np.all(np.isfinite(res.theta)) and np.all(np.isfinite(res.objective))):
+        if step is not None and not isinstance(step, str):
+            safe = 1.0 / max(oracle.lipschitz(), np.finfo(float).tiny)
+            raise ValueError(f"step={step!r} is too large: the iterates diverged (1/L = "
+                             f"{safe:.3g} is safe); use step=None or 'backtracking'")
+        raise ValueError("the iterates diverged to NaN/inf: rescale X and y")
+    if not res.converged and res.n_iter >= max_iter and tol > 0:
+        warn_cap(res, tol, thr)
+    return res
+
+
+def warn_cap(res: SolverResult, tol: float, thr: float) -> None:
+    """ConvergenceWarning for a solve stopped at ``max_iter`` above its tolerance."""
+    if res.criterion == "gap":
+        reached = f"duality gap {res.gap[-1]:.3g} (target {thr:.3g} = tol·‖y‖²/(2n))"
+    else:
+        reached = f"KKT residual {res.kkt[-1]:.3g} (target tol={tol:g})"
+    warnings.warn(
+        f"prox_grad stopped at max_iter={res.n_iter} before reaching tol={tol:g}: "
+        f"{reached}; increase max_iter or loosen tol",
+        ConvergenceWarning,
+        stacklevel=3,
     )
 
 

@@ -39,17 +39,19 @@ from torch.func import functional_call, grad, vmap
 
 from normcourse._torch import torch_threads
 from normcourse._validate import (
+    choice,
     class_labels,
     finite_array,
-    integer_seed,
+    finite_model,
+    labels_below,
+    model_input,
     nonneg,
     positive,
     positive_int,
-    torch_input,
-    torch_module,
+    torch_seed,
 )
 from normcourse.model_penalties import EWC, L2SP, ModelPenalty
-from normcourse.robustness.models import mlp, train_classifier
+from normcourse.robustness.models import DivergenceError, mlp, train_classifier
 
 __all__ = [
     "ESTIMATORS",
@@ -76,7 +78,7 @@ def _batches(
 ) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """``data`` as a list of (x, y) tensor batches in the model's dtype."""
     if isinstance(data, tuple) and len(data) == 2 and not _looks_like_batch_list(data):
-        x = torch_input(model, data[0], "data[0]")
+        x = model_input(model, data[0], "data[0]")
         y = class_labels(data[1], x.shape[0], x.device)
         return [(x[i : i + batch_size], y[i : i + batch_size])
                 for i in range(0, x.shape[0], batch_size)]
@@ -89,7 +91,7 @@ def _batches(
     for k, item in enumerate(data):
         if not (isinstance(item, tuple | list) and len(item) == 2):
             raise ValueError(f"data batch {k} must be a pair (x, y)")
-        x = torch_input(model, item[0], f"data batch {k} x")
+        x = model_input(model, item[0], f"data batch {k} x")
         out.append((x, class_labels(item[1], x.shape[0], x.device)))
     if not out:
         raise ValueError("data has no batches")
@@ -146,15 +148,21 @@ def fisher_diagonal(
     -------
     List of tensors F (≥ 0), shaped and ordered like ``model.parameters()``.
     """
-    torch_module(model)
-    if estimator not in ESTIMATORS:
-        raise ValueError(f"estimator must be one of {ESTIMATORS}, got {estimator!r}")
+    finite_model(model)
+    choice(estimator, ESTIMATORS, "estimator")
     batch_size = positive_int(batch_size, "batch_size")
     named = list(model.named_parameters())
     if not named:
         raise ValueError("model has no parameters")
     batches = _batches(model, data, batch_size if estimator == "batch" else _CHUNK)
     n_total = sum(int(y.shape[0]) for _, y in batches)
+    with torch.no_grad():
+        was = model.training
+        model.eval()
+        n_classes = model(batches[0][0]).shape[-1]
+        model.train(was)
+    for _, y in batches:
+        labels_below(y, n_classes)
     fisher = [torch.zeros_like(p, memory_format=torch.contiguous_format).detach() for _, p in named]
     was_training = model.training
     model.eval()
@@ -193,11 +201,13 @@ def fisher_diagonal(
 
 def accuracy(model: nn.Module, X: Any, y: Any) -> float:
     """Fraction of correctly classified samples, (1/n) Σ_n 1[argmax_k f_k(x_n) = y_n]."""
-    torch_module(model)
-    x = torch_input(model, X, "X")
+    finite_model(model)
+    x = model_input(model, X, "X")
     t = class_labels(y, x.shape[0], x.device)
     with torch.no_grad():
-        return float((model(x).argmax(dim=1) == t).double().mean())
+        logits = model(x)
+    labels_below(t, logits.shape[-1])
+    return float((logits.argmax(dim=1) == t).double().mean())
 
 
 def forgetting(accuracy_matrix: Any) -> np.ndarray:
@@ -318,18 +328,16 @@ def run_sequence(
     lam : λ ≥ 0 (must be 0 for ``"finetune"``).
     num_threads : torch intra-op threads during the run (restored afterwards).
     """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    choice(method, METHODS, "method")
     lam = nonneg(lam, "lam")
     if method == "finetune" and lam != 0:
         raise ValueError(f"lam must be 0 for method 'finetune' (no penalty), got {lam!r}")
-    if estimator not in ESTIMATORS:
-        raise ValueError(f"estimator must be one of {ESTIMATORS}, got {estimator!r}")
+    choice(estimator, ESTIMATORS, "estimator")
     steps = positive_int(steps, "steps")
     lr = positive(lr, "lr")
     batch_size = positive_int(batch_size, "batch_size")
     fisher_batch_size = positive_int(fisher_batch_size, "fisher_batch_size")
-    integer_seed(seed)
+    torch_seed(seed)
     tasks = list(tasks)
     if not tasks:
         raise ValueError("tasks must contain at least one task")
@@ -358,9 +366,14 @@ def run_sequence(
             elif t > 0 and method == "ewc":
                 penalty = _SumOfPenalties(list(ewc_terms))
 
-            train_classifier(model, task.X_train, task.y_train, steps=steps, lr=lr,
-                             penalty=penalty, batch_size=min(batch_size, len(task.y_train)),
-                             seed=int(seed) * 1_000 + t)
+            try:
+                train_classifier(model, task.X_train, task.y_train, steps=steps, lr=lr,
+                                 penalty=penalty, batch_size=min(batch_size, len(task.y_train)),
+                                 seed=int(seed) * 1_000 + t)
+            except DivergenceError as exc:
+                raise DivergenceError(
+                    f"task {t}: {exc} (lr={lr!r}, lam={lam!r}, method {method!r})"
+                ) from None
             for j, other in enumerate(tasks):
                 A[t, j] = accuracy(model, other.X_test, other.y_test)
             if method == "ewc" and t < T - 1:

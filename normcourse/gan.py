@@ -49,11 +49,13 @@ from normcourse import datasets
 from normcourse._torch import torch_threads
 from normcourse._validate import (
     finite_array,
-    integer_seed,
+    finite_model,
+    finite_tensor_or_array,
+    flag,
     nonneg,
     positive,
     positive_int,
-    torch_module,
+    torch_seed,
 )
 from normcourse.robustness.models import mlp
 from normcourse.robustness.spectral import (
@@ -111,6 +113,7 @@ class SpectralNormalization(nn.Module):
                 "weight must be a 2-D tensor (the weight of an nn.Linear), got "
                 f"{type(weight).__name__} of shape {tuple(getattr(weight, 'shape', ()))}"
             )
+        finite_tensor_or_array(weight.detach(), "weight")
         n_iter_init = positive_int(n_iter_init, "n_iter_init")
         _, u, v = power_iteration(weight.detach(), n_iter=n_iter_init, tol=0.0,
                                   return_vectors=True)
@@ -169,7 +172,7 @@ class SpectralNormLinear(nn.Linear):
     ) -> None:
         super().__init__(positive_int(in_features, "in_features"),
                          positive_int(out_features, "out_features"),
-                         bias=bias, device=device, dtype=dtype)
+                         bias=flag(bias, "bias"), device=device, dtype=dtype)
         _normalize_layer(self, n_iter_init)
 
     @property
@@ -187,7 +190,7 @@ def spectral_normalize(model: nn.Module, n_iter_init: int = 15) -> nn.Module:
     ∏_l ‖W_l / σ̂_l‖₂ stays ≈ 1 during training. Raises ``ValueError`` if ``model`` has no
     ``nn.Linear`` or a layer's weight is already parametrized.
     """
-    torch_module(model)
+    finite_model(model)
     n_iter_init = positive_int(n_iter_init, "n_iter_init")
     layers = [m for m in model.modules() if isinstance(m, nn.Linear)]
     if not layers:
@@ -308,7 +311,15 @@ def _snapshot_steps(snapshots: int | Iterable[int], steps: int) -> list[int]:
     if isinstance(snapshots, int | np.integer) and not isinstance(snapshots, bool):
         k = positive_int(snapshots, "snapshots")
         return sorted({round(steps * (i + 1) / k) for i in range(k)})
-    out = sorted({int(s) for s in snapshots})
+    if not isinstance(snapshots, Iterable) or isinstance(snapshots, str):
+        raise ValueError(
+            f"snapshots must be a number of snapshots (an integer ≥ 1) or a list of steps, got "
+            f"{snapshots!r}"
+        )
+    items = list(snapshots)
+    if any(isinstance(s, bool) or not isinstance(s, int | np.integer) for s in items):
+        raise ValueError(f"snapshots must list integer steps, got {snapshots!r}")
+    out = sorted({int(s) for s in items})
     if not out or out[0] < 0 or out[-1] > steps:
         raise ValueError(f"snapshots must be steps in [0, {steps}], got {snapshots!r}")
     if out[-1] != steps:
@@ -364,8 +375,10 @@ def train_gan(
     """
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
-    seed = integer_seed(seed)
+    seed = torch_seed(seed)
     steps = positive_int(steps, "steps")
+    radius = positive(radius, "radius")
+    std = positive(std, "std")
     batch_size = positive_int(batch_size, "batch_size")
     z_dim = positive_int(z_dim, "z_dim")
     width = positive_int(width, "width")
@@ -382,6 +395,14 @@ def train_gan(
     ring = datasets.ring_of_gaussians(steps * batch_size, n_modes=n_modes, radius=radius,
                                       std=std, seed=seed)
     real_all = torch.as_tensor(ring.X, dtype=torch.float32)
+    if not bool(torch.isfinite(real_all).all()):
+        raise ValueError(f"radius={radius!r} and std={std!r} put the data outside float32's range")
+
+    def diverged(k: int) -> ValueError:
+        return ValueError(
+            f"training diverged at step {k} (a NaN or inf loss or weight): lower lr (got {lr!r}) "
+            f"or lam (got {lam!r}), or shrink the data scale radius={radius!r}, std={std!r}"
+        )
     with torch_threads(num_threads):
         G = mlp([z_dim, width, width, 2], seed=seed)
         D = mlp([2, width, width, 1], seed=seed + 1_000)
@@ -395,7 +416,12 @@ def train_gan(
         softplus = nn.functional.softplus
         cache: dict[str, torch.Tensor] = {}
 
-        def lipschitz() -> float:
+        def lipschitz(k: int = 0) -> float:
+            for net in (G, D):
+                try:
+                    finite_model(net)
+                except ValueError:
+                    raise diverged(k) from None
             D.eval()
             value = lipschitz_upper_bound(D, cache=cache, tol=1e-7)
             D.train()
@@ -426,11 +452,15 @@ def train_gan(
             opt_g.step()
             d_loss[k - 1] = float(loss_d.detach())
             g_loss[k - 1] = float(loss_g.detach())
+            if not (np.isfinite(d_loss[k - 1]) and np.isfinite(g_loss[k - 1])):
+                raise diverged(k)
             if k % record_every == 0 or k == steps:
                 rec_steps.append(k)
-                lips.append(lipschitz())
+                lips.append(lipschitz(k))
             if k in snap_at:
                 snaps[k] = sample()
+                if not np.all(np.isfinite(snaps[k])):
+                    raise diverged(k)
         G.eval()
         D.eval()
     return GanHistory(

@@ -55,7 +55,7 @@ from normcourse.robustness.certify import (
     pgd_attack,
     robust_accuracy,
 )
-from normcourse.robustness.models import l2_norm, mlp, train_classifier
+from normcourse.robustness.models import DivergenceError, l2_norm, mlp, train_classifier
 from normcourse.robustness.pathnorm import (
     PathNormPenalty,
     balance,
@@ -72,6 +72,7 @@ from normcourse.robustness.spectral import (
 )
 
 __all__ = [
+    "DivergenceError",
     "PathNormPenalty",
     "SpectralPenalty",
     "balance",

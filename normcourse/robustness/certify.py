@@ -17,13 +17,15 @@ from torch import nn
 
 from normcourse._validate import (
     class_labels,
-    integer_seed,
+    finite_model,
+    finite_result,
     is_torch,
+    labels_below,
+    model_input,
     nonneg,
     positive,
     positive_int,
-    torch_input,
-    torch_module,
+    torch_seed,
 )
 from normcourse.robustness.spectral import lipschitz_upper_bound
 
@@ -63,17 +65,20 @@ def certified_radius(model: nn.Module, x: Any, lipschitz: float | None = None) -
     -------
     Tensor of shape (n,) with r(x) ≥ 0, in the dtype of the model's logits.
     """
-    torch_module(model)
+    finite_model(model)
     if lipschitz is None:
         L = lipschitz_upper_bound(model)
         if L == 0:
             raise ValueError("model has Lipschitz bound 0 (a zero weight matrix): radius undefined")
     else:
         L = positive(lipschitz, "lipschitz")
-    xt = torch_input(model, x)
+    xt = model_input(model, x)
     with torch.no_grad():
         margin, _ = _margins(model(xt))
-    return margin / (math.sqrt(2.0) * L)
+    return finite_result(
+        margin / (math.sqrt(2.0) * L),
+        f"lipschitz={L!r} is so small that the radius margin / (√2 L) overflows {margin.dtype}",
+    )
 
 
 def certified_accuracy(
@@ -92,14 +97,16 @@ def certified_accuracy(
     eps : ε ≥ 0.
     """
     eps = nonneg(eps, "eps")
-    torch_module(model)
-    xt = torch_input(model, x)
+    finite_model(model)
+    xt = model_input(model, x)
     yt = class_labels(y, xt.shape[0], xt.device)
     L = lipschitz_upper_bound(model) if lipschitz is None else positive(lipschitz, "lipschitz")
     if L == 0:
         raise ValueError("model has Lipschitz bound 0 (a zero weight matrix): radius undefined")
     with torch.no_grad():
-        margin, pred = _margins(model(xt))
+        logits = model(xt)
+        margin, pred = _margins(logits)
+    labels_below(yt, logits.shape[1])
     radius = margin / (math.sqrt(2.0) * L)
     ok = (pred == yt) & (radius > eps)
     return float(ok.double().mean())
@@ -161,12 +168,15 @@ def pgd_attack(
     seed : seed of the random start.
     """
     steps = positive_int(steps, "steps")
-    torch_module(model)
-    integer_seed(seed)
-    xt = torch_input(model, x)
+    finite_model(model)
+    torch_seed(seed)
+    xt = model_input(model, x)
     n = xt.shape[0]
     eps_v = _as_eps(eps, n)
     yt = class_labels(y, n, xt.device)
+    with torch.no_grad():
+        n_classes = model(xt).shape[-1]
+    labels_below(yt, n_classes)
     alpha_v = None if alpha is None else positive(alpha, "alpha")
     shape = (n,) + (1,) * (xt.ndim - 1)
     eps_t = (
@@ -206,7 +216,11 @@ def pgd_attack(
     with torch.no_grad():
         last = xt + delta.detach()
         best[~found] = last[~found]
-    return best.detach()
+    return finite_result(
+        best.detach(),
+        f"eps={eps!r} or alpha={alpha!r} moves x outside the range of the model's dtype "
+        f"{xt.dtype} (the attack overflows); use a smaller eps",
+    )
 
 
 def robust_accuracy(
@@ -219,8 +233,8 @@ def robust_accuracy(
     this is an *upper* bound on the true robust accuracy, while :func:`certified_accuracy` is a
     lower bound: certified_acc(ε) ≤ true robust accuracy ≤ robust_acc(ε).
     """
-    torch_module(model)
-    xt = torch_input(model, x)
+    finite_model(model)
+    xt = model_input(model, x)
     yt = class_labels(y, xt.shape[0], xt.device)
     x_adv = pgd_attack(model, xt, yt, eps, steps=steps, seed=seed)
     with torch.no_grad():

@@ -17,15 +17,22 @@ from torch import nn
 
 from normcourse._validate import (
     class_labels,
-    integer_seed,
+    finite_model,
+    labels_below,
+    model_input,
+    optional_callable,
     positive,
     positive_int,
-    torch_input,
-    torch_module,
+    torch_seed,
 )
 from normcourse.model_penalties import as_model_penalty
 
-__all__ = ["l2_norm", "mlp", "train_classifier"]
+__all__ = ["DivergenceError", "l2_norm", "mlp", "train_classifier"]
+
+
+class DivergenceError(ValueError):
+    """Training left the finite range (a NaN or inf loss or weight): the step size or the
+    penalty is too large for the data."""
 
 
 def l2_norm(model: nn.Module) -> float:
@@ -35,7 +42,7 @@ def l2_norm(model: nn.Module) -> float:
     :func:`~normcourse.robustness.path_norm` it is not invariant under
     :func:`~normcourse.robustness.rescale`.
     """
-    torch_module(model)
+    finite_model(model)
     total = 0.0
     for p in model.parameters():
         total += float(torch.sum(p.detach().to(torch.float64) ** 2))
@@ -60,7 +67,7 @@ def mlp(
     if isinstance(sizes, str) or not hasattr(sizes, "__len__") or len(sizes) < 2:
         raise ValueError(f"sizes must list at least two layer widths, got {sizes!r}")
     widths = [positive_int(s, "sizes") for s in sizes]
-    integer_seed(seed)
+    torch_seed(seed)
     if not (isinstance(activation, type) and issubclass(activation, nn.Module)):
         raise ValueError(f"activation must be an nn.Module class, got {activation!r}")
     layers: list[nn.Module] = []
@@ -115,14 +122,15 @@ def train_classifier(
     Returns
     -------
     Array of length ``steps`` with J(θ) on the batch before each step (data loss + penalty).
+    Labels outside 0 … K − 1 (K = the model's outputs) raise ``ValueError``; a run whose loss
+    or weights leave the finite range raises :class:`DivergenceError` (a ``ValueError``).
     """
-    torch_module(model)
+    finite_model(model)
     steps = positive_int(steps, "steps")
-    integer_seed(seed)
+    torch_seed(seed)
     pen = None if penalty is None else as_model_penalty(penalty)
-    if callback is not None and not callable(callback):
-        raise ValueError(f"callback must be None or callable, got {callback!r}")
-    xt = torch_input(model, X, "X")
+    optional_callable(callback, "callback")
+    xt = model_input(model, X, "X")
     n = xt.shape[0]
     yt = class_labels(y, n, xt.device)
     if batch_size is not None:
@@ -130,7 +138,11 @@ def train_classifier(
         if batch_size > n:
             raise ValueError(f"batch_size must be ≤ the number of samples ({n}), got {batch_size}")
     if optimizer is None:
-        optimizer = torch.optim.Adam(model.parameters(), lr=positive(lr, "lr"))
+        lr = positive(lr, "lr")
+        big = min((torch.finfo(p.dtype).max for p in model.parameters()), default=math.inf)
+        if lr >= big:
+            raise ValueError(f"lr must be < {big:.3g} (the model's dtype), got {lr!r}")
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     elif not isinstance(optimizer, torch.optim.Optimizer):
         raise ValueError(f"optimizer must be a torch.optim.Optimizer, got {optimizer!r}")
     gen = torch.Generator(device="cpu").manual_seed(int(seed))
@@ -143,13 +155,28 @@ def train_classifier(
             idx = torch.randperm(n, generator=gen)[:batch_size].to(xt.device)
             xb, yb = xt[idx], yt[idx]
         optimizer.zero_grad()
-        loss = nn.functional.cross_entropy(model(xb), yb)
+        logits = model(xb)
+        if k == 0:
+            labels_below(yt, logits.shape[-1])
+        loss = nn.functional.cross_entropy(logits, yb)
         if pen is not None:
             loss = loss + pen(model)
+        trace[k] = float(loss.detach())
+        if not math.isfinite(trace[k]):
+            raise DivergenceError(
+                f"training diverged: J(θ) = {trace[k]} at step {k + 1}; lower the learning rate "
+                f"lr (got {lr!r}) or the penalty strength lam, or rescale X"
+            )
         loss.backward()
         optimizer.step()
-        trace[k] = float(loss.detach())
         if callback is not None:
             callback(k + 1, model)
     model.eval()
+    try:
+        finite_model(model)
+    except ValueError as exc:
+        raise DivergenceError(
+            f"training diverged: {exc} after {steps} steps; lower the learning rate lr "
+            f"(got {lr!r}) or the penalty strength lam"
+        ) from None
     return trace

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from normcourse._validate import flag, nonneg, positive
+from normcourse._validate import finite_model, finite_result, flag, nonneg, positive
 from normcourse.model_penalties import ModelPenalty
 from normcourse.robustness.layers import check_sequential, leaf_layers
 
@@ -58,6 +58,7 @@ def path_norm(model: nn.Module, include_bias: bool = True) -> float:
     -------
     φ₂(θ) as a float (computed in float64).
     """
+    include_bias = flag(include_bias, "include_bias")
     with torch.no_grad():
         total = _path_sum(model, include_bias, torch.float64)
     return math.sqrt(float(total))
@@ -67,6 +68,7 @@ def _path_sum(model: nn.Module, include_bias: bool, dtype: torch.dtype | None) -
     """φ₂(θ)² = Σ_o z^L_o by the forward pass of :func:`path_norm`, in ``dtype`` (``None``: the
     weights' own dtype); differentiable in the weights when autograd is on."""
     check_sequential(model)
+    finite_model(model)
     z: torch.Tensor | None = None
     for name, layer in leaf_layers(model):
         if isinstance(layer, nn.Linear):
@@ -84,7 +86,7 @@ def _path_sum(model: nn.Module, include_bias: bool, dtype: torch.dtype | None) -
             )
     if z is None:
         raise ValueError("model has no nn.Linear layer: its path norm is undefined")
-    return z.sum()
+    return finite_result(z.sum(), f"model has a squared path norm that overflows {z.dtype}")
 
 
 class PathNormPenalty(ModelPenalty):
@@ -112,7 +114,10 @@ class PathNormPenalty(ModelPenalty):
     def __call__(self, model: nn.Module) -> torch.Tensor:
         """λ φ₂(θ) for ``model`` (an ``nn.Sequential`` accepted by :func:`path_norm`)."""
         total = _path_sum(model, self.include_bias, None)
-        return self.lam * (total.sqrt() if bool(total > 0) else total)
+        return finite_result(
+            self.lam * (total.sqrt() if bool(total > 0) else total),
+            f"lam={self.lam!r} times the path norm overflows {total.dtype}: use a smaller lam",
+        )
 
     def __repr__(self) -> str:
         return f"PathNormPenalty(lam={self.lam}, include_bias={self.include_bias})"
@@ -145,6 +150,7 @@ def rescale(model: nn.Sequential, layer: int, unit: int, alpha: float) -> nn.Seq
     """
     if not isinstance(model, nn.Sequential):
         raise ValueError(f"model must be a torch.nn.Sequential, got {type(model).__name__}")
+    finite_model(model)
     alpha = positive(alpha, "alpha")
     for val, nm in ((layer, "layer"), (unit, "unit")):
         if isinstance(val, bool) or not isinstance(val, int | np.integer):
@@ -178,6 +184,13 @@ def rescale(model: nn.Sequential, layer: int, unit: int, alpha: float) -> nn.Seq
         if out[layer].bias is not None:
             out[layer].bias[unit] *= alpha
         out[nxt].weight[:, unit] /= alpha
+    try:
+        finite_model(out)
+    except ValueError:
+        raise ValueError(
+            f"alpha={alpha!r} is too extreme: the rescaled weights of unit {unit} overflow the "
+            "model's dtype"
+        ) from None
     return out
 
 
@@ -219,6 +232,7 @@ def unit_norms(model: nn.Sequential, layer: int) -> tuple[np.ndarray, np.ndarray
     (a, c), two float64 arrays of length ``model[layer].out_features``.
     """
     nxt = _next_linear(model, layer)
+    finite_model(model)
     W = model[layer].weight.detach().to(torch.float64)
     a2 = (W * W).sum(dim=1)
     if model[layer].bias is not None:
@@ -259,6 +273,7 @@ def balance(model: nn.Sequential) -> nn.Sequential:
             "model must be Linear → activations → Linear (one hidden layer), got "
             f"{[type(m).__name__ for m in model]}"
         )
+    finite_model(model)
     nxt = _next_linear(model, 0)
     a, c = unit_norms(model, 0)
     live = (a > 0) & (c > 0)

@@ -17,11 +17,14 @@ import torch
 from torch import nn
 
 from normcourse._validate import (
+    finite_model,
+    finite_result,
     finite_tensor_or_array,
+    flag,
     is_torch,
+    model_input,
     nonneg,
     positive_int,
-    torch_input,
     torch_module,
 )
 from normcourse.model_penalties import ModelPenalty
@@ -51,13 +54,28 @@ def _random_unit(n: int, dtype: torch.dtype, device: torch.device) -> torch.Tens
     return _unit(torch.randn(n, generator=gen, dtype=torch.float64)).to(dtype=dtype, device=device)
 
 
+def _scale(W: torch.Tensor) -> float:
+    """A power of two s with max |W_ij| / s ≈ 1 when the entries are so large or so small that
+    ‖W v‖ would overflow or underflow in W's dtype, else 1. Dividing by a power of two is exact,
+    so the iteration on W / s is the iteration on W, rescaled, bit for bit."""
+    top = float(W.detach().abs().max())
+    fi = torch.finfo(W.dtype)
+    if top == 0.0 or fi.tiny**0.25 <= top <= fi.max**0.25:
+        return 1.0
+    return 2.0 ** int(np.frexp(top)[1])
+
+
 def _power_iteration_torch(
     W: torch.Tensor, n_iter: int, tol: float, v0: torch.Tensor | None
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Core loop on a floating 2-D tensor; returns (σ, u, v) with σ = uᵀ W v (differentiable)."""
+    """Core loop on a floating 2-D tensor; returns (σ, u, v) with σ = uᵀ W v (differentiable).
+
+    Scale-invariant: the loop runs on W / s (:func:`_scale`), so huge or tiny entries give
+    no overflow, and σ = s · uᵀ (W / s) v."""
     m, n = W.shape
+    s = _scale(W)
     with torch.no_grad():
-        Wd = W.detach()
+        Wd = W.detach() if s == 1.0 else W.detach() / s
         if v0 is None or not bool(torch.any(v0 != 0)):
             v = _random_unit(n, Wd.dtype, Wd.device)
         else:
@@ -92,8 +110,16 @@ def _power_iteration_torch(
             sigma_prev = sigma
         u = u.detach()
         v = v.detach()
-    sigma_t = torch.dot(u, W @ v)
+    sigma_t = torch.dot(u, W @ v) if s == 1.0 else s * torch.dot(u, (W / s) @ v)
     return sigma_t, u, v
+
+
+def _missed_top(W: torch.Tensor, sigma: float) -> bool:
+    """True unless σ is certainly the largest singular value: σ₁ > σ would give
+    ‖W‖_F² ≥ σ₁² + σ² > 2σ², so 2σ² ≥ ‖W‖_F² rules it out."""
+    s = _scale(W)
+    fro = float(torch.linalg.matrix_norm(W.detach() / s)) * s
+    return 2.0 * sigma * sigma < fro * fro * (1 - 1e-12)
 
 
 def power_iteration(
@@ -113,12 +139,16 @@ def power_iteration(
     (each σ_k ≤ σ₁; the error shrinks roughly like (σ₂/σ₁)^{4k}, slowly when σ₂ ≈ σ₁).
     It stops after ``n_iter`` iterations or when |σ_k − σ_{k−1}| ≤ ``tol`` · σ_k (``tol=0`` runs
     exactly ``n_iter`` iterations; a positive ``tol`` is raised to 4 ulps of the dtype, since
-    float32 cannot resolve 1e-9).
+    float32 cannot resolve 1e-9). The iteration is scale-invariant: a matrix with huge or tiny
+    entries is divided by a power of two first (exactly), so σ(c W) = |c| σ(W) without overflow.
 
     Warm start: pass the ``v`` returned by the previous call as ``u0`` (the start vector lives in
     the input space ℝⁿ, i.e. it is the previous *right* singular vector). After a small change of
     W — one SGD step — a few iterations from it suffice. With ``u0=None`` the start vector is a
-    fixed seeded Gaussian, so the result is deterministic.
+    fixed seeded Gaussian, so the result is deterministic. A start vector orthogonal to the top
+    singular vector would converge to a smaller singular value; so when ``tol > 0`` and the
+    result is not certainly σ₁ (2σ² < ‖W‖_F²), the seeded cold start is run as well and the
+    larger σ kept (``tol=0``, the fixed-step tracking mode, uses the start vector as given).
 
     Parameters
     ----------
@@ -137,6 +167,7 @@ def power_iteration(
     """
     n_iter = positive_int(n_iter, "n_iter")
     tol = nonneg(tol, "tol")
+    return_vectors = flag(return_vectors, "return_vectors")
     as_numpy = not is_torch(W)
     if as_numpy:
         arr = np.asarray(finite_tensor_or_array(W, "W"))
@@ -153,7 +184,13 @@ def power_iteration(
         raise ValueError(f"W must be non-empty, got shape {tuple(Wt.shape)}")
     v0 = None
     if u0 is not None:
-        v0 = u0.detach() if is_torch(u0) else torch.as_tensor(np.asarray(u0, dtype=np.float64))
+        if is_torch(u0):
+            v0 = u0.detach()
+        else:
+            try:
+                v0 = torch.as_tensor(np.asarray(u0, dtype=np.float64))
+            except (TypeError, ValueError):
+                raise ValueError(f"u0 must be a numeric vector, got {u0!r}") from None
         if v0.shape != (n,):
             raise ValueError(
                 f"u0 must be a vector of length W.shape[1] = {n} (the right singular vector), "
@@ -161,6 +198,12 @@ def power_iteration(
             )
         finite_tensor_or_array(v0, "u0")
     sigma, u, v = _power_iteration_torch(Wt, n_iter, tol, v0)
+    if v0 is not None and tol > 0 and _missed_top(Wt, float(sigma)):
+        # A start vector orthogonal to the top right singular vector never leaves the span of
+        # the others (in exact arithmetic): check against the seeded cold start, keep the larger.
+        cold = _power_iteration_torch(Wt, n_iter, tol, None)
+        if float(cold[0]) > float(sigma) * (1 + max(tol, 4.0 * torch.finfo(Wt.dtype).eps)):
+            sigma, u, v = cold
     if as_numpy:
         s = float(sigma)
         return (s, u.numpy(), v.numpy()) if return_vectors else s
@@ -208,8 +251,11 @@ def lipschitz_upper_bound(
     For f = g_L ∘ … ∘ g_1, Lip(f) ≤ ∏ Lip(g_l). An affine layer x ↦ W x + b has Lip = ‖W‖₂ (the
     bias does not matter); ReLU, Tanh, Identity, Flatten and Dropout in eval mode have c_φ = 1,
     LeakyReLU with slope a has c_φ = max(1, |a|), and Sigmoid has c_φ = 1/4 (its largest slope).
-    Each ‖W_l‖₂ comes from :func:`power_iteration` in float64 to relative ``tol``; power
-    iteration approaches σ₁ from below, so the bound is exact up to that tolerance.
+    Each ‖W_l‖₂ comes from :func:`power_iteration` in float64 to relative ``tol`` (warm-started
+    from ``cache``). Power iteration approaches σ₁ from below and can stop short (a loose ``tol``,
+    a small ``n_iter``), so each estimate is checked against the largest singular value from
+    LAPACK's SVD and the larger one kept: whatever ``tol`` and ``n_iter``, the bound is never
+    below ∏_l σ₁(W_l) · ∏ c_φ (up to rounding, ~1e-15 relative).
 
     The bound is usually loose (it ignores which units are active and how the layers align), but
     it is *certified*: no pair of inputs can violate it.
@@ -222,9 +268,13 @@ def lipschitz_upper_bound(
     cache : optional dict ``{layer name: right singular vector}``, read as warm starts and updated
         in place; pass the same dict on every call during training. Names are the dotted indices
         of ``model`` (e.g. ``"0"``, ``"2"``), the same keys as :class:`SpectralPenalty`'s cache.
-    n_iter, tol : as in :func:`power_iteration`.
+    n_iter, tol : as in :func:`power_iteration` (they decide the cached vectors; the bound is
+        exact whatever they are). A bound that overflows float64 raises ``ValueError``.
     """
     check_sequential(model)
+    finite_model(model)
+    n_iter = positive_int(n_iter, "n_iter")
+    tol = nonneg(tol, "tol")
     if cache is not None and not isinstance(cache, dict):
         raise ValueError(f"cache must be a dict or None, got {type(cache).__name__}")
     bound = 1.0
@@ -235,10 +285,18 @@ def lipschitz_upper_bound(
             sigma, _, v = power_iteration(W, n_iter=n_iter, tol=tol, u0=v0, return_vectors=True)
             if cache is not None:
                 cache[name] = v
-            bound *= float(sigma)
+            bound *= max(float(sigma), _svd_norm(W))
         else:
             bound *= _activation_lipschitz(name, layer)
+    if not np.isfinite(bound):
+        raise ValueError(f"model has a Lipschitz bound ∏‖W_l‖₂ that overflows float64 ({bound})")
     return bound
+
+
+def _svd_norm(W: torch.Tensor) -> float:
+    """σ₁(W) from LAPACK's SVD, with the exact power-of-two scaling of :func:`_scale`."""
+    s = _scale(W)
+    return float(torch.linalg.matrix_norm(W / s, ord=2)) * s
 
 
 def _cached(cache: dict[str, torch.Tensor] | None, name: str, n: int) -> torch.Tensor | None:
@@ -302,7 +360,12 @@ def spectral_penalty(
     if cache is not None and not isinstance(cache, dict):
         raise ValueError(f"cache must be a dict or None, got {type(cache).__name__}")
     total, _ = _spectral_sum(model, n_iter, n_iter_init, cache)
-    return lam * total
+    return _finite_penalty(lam * total, lam)
+
+
+def _finite_penalty(value: torch.Tensor, lam: float) -> torch.Tensor:
+    return finite_result(value, f"lam={lam!r} times Σ‖W_l‖₂ overflows the model's dtype "
+                                f"{value.dtype}: use a smaller lam")
 
 
 def _spectral_sum(
@@ -314,7 +377,9 @@ def _spectral_sum(
     """Σ_l u_lᵀ W_l v_l over the Linear layers (differentiable) and the σ_l as floats."""
     total: torch.Tensor | None = None
     sigmas: dict[str, float] = {}
-    for name, layer in _linear_layers(model):
+    layers = _linear_layers(model)
+    finite_model(model)
+    for name, layer in layers:
         W = layer.weight
         v0 = _cached(cache, name, W.shape[1])
         k = n_iter if v0 is not None else max(n_iter, n_iter_init)
@@ -354,14 +419,14 @@ class SpectralPenalty(ModelPenalty):
     def __call__(self, model: nn.Module) -> torch.Tensor:
         """Return λ Σ_l σ_l for ``model`` (differentiable) and update the warm starts."""
         total, self.sigmas = _spectral_sum(model, self.n_iter, self.n_iter_init, self.cache)
-        return self.lam * total
+        return _finite_penalty(self.lam * total, self.lam)
 
     def value(self, model: nn.Module) -> float:
         """λ Σ_l σ_l as a float, as a call would return it, leaving :attr:`cache` and
         :attr:`sigmas` untouched (so logging does not change the training trajectory)."""
         with torch.no_grad():
             total, _ = _spectral_sum(model, self.n_iter, self.n_iter_init, dict(self.cache))
-        return float(self.lam * total)
+        return float(_finite_penalty(self.lam * total, self.lam))
 
     def reset(self) -> None:
         """Forget the warm starts (e.g. after re-initializing the model)."""
@@ -392,8 +457,8 @@ def jacobian_norms(model: nn.Module, x: Any) -> torch.Tensor:
     -------
     Tensor of shape (n,) in the model's dtype.
     """
-    torch_module(model)
-    xt = torch_input(model, x)
+    finite_model(model)
+    xt = model_input(model, x)
 
     def f(z: torch.Tensor) -> torch.Tensor:
         out = model(z.unsqueeze(0))

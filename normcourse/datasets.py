@@ -9,7 +9,48 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from normcourse._validate import nonneg, positive, positive_int
+from normcourse._validate import (
+    finite_array,
+    flag,
+    in_interval,
+    nonneg,
+    nonneg_int,
+    positive,
+    positive_int,
+    random_seed,
+    real,
+)
+
+__all__ = [
+    "BinaryClassification",
+    "Classification",
+    "DigitsTask",
+    "ExpressionStudy",
+    "GaussianMixture",
+    "GroupedRegression",
+    "Regression",
+    "SeparableData",
+    "Trajectory",
+    "additive_polynomial",
+    "breast_cancer",
+    "correlated_groups",
+    "diabetes",
+    "digits",
+    "expression_study",
+    "lorenz",
+    "lorenz_rhs",
+    "permuted_digits",
+    "ring_of_gaussians",
+    "row_sparse_regression",
+    "separable_blobs",
+    "sparse_regression",
+    "two_moons",
+]
+
+# The rejection sampler of separable_blobs gives up after this many rounds of redraws.
+_MAX_REJECTION_ROUNDS = 1000
+# lorenz refuses to sample more points than this (t_end / dt).
+_MAX_LORENZ_SAMPLES = 10_000_000
 
 
 @dataclass(frozen=True)
@@ -33,6 +74,7 @@ def diabetes(center: bool = True) -> Regression:
     """
     from sklearn.datasets import load_diabetes
 
+    center = flag(center, "center")
     data = load_diabetes()
     X = np.asarray(data.data, dtype=np.float64)
     y = np.asarray(data.target, dtype=np.float64)
@@ -61,9 +103,8 @@ def sparse_regression(
     if k > p:
         raise ValueError(f"n_informative must be ≤ n_features ({p}), got {k}")
     sigma = nonneg(noise, "noise")
-    if not 0 <= rho < 1:
-        raise ValueError(f"rho must be in [0, 1), got {rho!r}")
-    rng = np.random.default_rng(seed)
+    rho = in_interval(rho, "rho", 0.0, 1.0, hi_open=True)
+    rng = np.random.default_rng(random_seed(seed))
     Z = rng.standard_normal((n, p))
     if rho > 0:  # AR(1) columns: x_j = ρ x_{j-1} + sqrt(1-ρ²) z_j has Corr ρ^|j-k|
         X = np.empty_like(Z)
@@ -101,14 +142,15 @@ def correlated_groups(
     n = positive_int(n_samples, "n_samples")
     G = positive_int(n_groups, "n_groups")
     s = positive_int(group_size, "group_size")
-    if n_noise < 0:
-        raise ValueError(f"n_noise must be ≥ 0, got {n_noise!r}")
-    if not 0 < corr < 1:
-        raise ValueError(f"corr must be in (0, 1), got {corr!r}")
+    n_noise = nonneg_int(n_noise, "n_noise")
+    corr = in_interval(corr, "corr", 0.0, 1.0, lo_open=True, hi_open=True)
+    coef = tuple(float(c) for c in finite_array(coef, "coef", ndim=1))
     if len(coef) != G:
         raise ValueError(f"coef must have n_groups={G} entries, got {len(coef)}")
     sigma = nonneg(noise, "noise")
-    rng = np.random.default_rng(seed)
+    if n < 2:
+        raise ValueError(f"n_samples must be ≥ 2 (features are standardised), got {n}")
+    rng = np.random.default_rng(random_seed(seed))
     Z = rng.standard_normal((n, G))
     blocks = [np.sqrt(corr) * Z[:, [g]] + np.sqrt(1 - corr) * rng.standard_normal((n, s))
               for g in range(G)]
@@ -144,7 +186,7 @@ def row_sparse_regression(
     if k > d:
         raise ValueError(f"n_informative must be ≤ n_features ({d}), got {k}")
     sigma = nonneg(noise, "noise")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(random_seed(seed))
     X = rng.standard_normal((n, d))
     W = np.zeros((d, m))
     W[:k] = rng.standard_normal((k, m))
@@ -182,7 +224,9 @@ def additive_polynomial(
     if K < 2:
         raise ValueError(f"n_inputs must be ≥ 2 (two inputs are active), got {K}")
     sigma = nonneg(noise, "noise")
-    rng = np.random.default_rng(seed)
+    if n < 2:
+        raise ValueError(f"n_samples must be ≥ 2 (features are standardised), got {n}")
+    rng = np.random.default_rng(random_seed(seed))
     T = rng.uniform(-1.5, 1.5, size=(n, K))
     y = np.sin(2 * T[:, 0]) + 0.5 * T[:, 1] ** 2 + sigma * rng.standard_normal(n)
     Phi = np.hstack([T[:, [k]] ** np.arange(1, d + 1) for k in range(K)])
@@ -210,7 +254,7 @@ def two_moons(n_samples: int = 400, noise: float = 0.1, seed: int = 0) -> Classi
     """
     n = positive_int(n_samples, "n_samples")
     sigma = nonneg(noise, "noise")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(random_seed(seed))
     t = rng.uniform(0.0, np.pi, n)
     y = rng.integers(0, 2, n)
     upper = np.column_stack([np.cos(t), np.sin(t)])
@@ -257,12 +301,8 @@ def separable_blobs(
     d = positive_int(n_features, "n_features")
     dist = nonneg(distance, "distance")
     g = nonneg(gap, "gap")
-    try:
-        b = float(intercept)
-    except (TypeError, ValueError):
-        raise ValueError(f"intercept must be a real number, got {intercept!r}") from None
-    if not np.isfinite(b):
-        raise ValueError(f"intercept must be finite, got {intercept!r}")
+    b = real(intercept, "intercept")
+    seed = random_seed(seed)
     if n < 2:
         raise ValueError(f"n_samples must be ≥ 2 (one point per class), got {n}")
     if g / 2 > dist / 2 + 6.0:
@@ -273,11 +313,22 @@ def separable_blobs(
     y = rng.permutation(np.where(np.arange(n) < (n + 1) // 2, 1.0, -1.0))
     X = np.empty((n, d))
     todo = np.arange(n)
-    while todo.size:
+    for _ in range(_MAX_REJECTION_ROUNDS):
+        if not todo.size:
+            break
         cand = (y[todo, None] * dist / 2 - b) * w + rng.standard_normal((todo.size, d))
         ok = y[todo] * (cand @ w + b) >= g / 2
         X[todo[ok]] = cand[ok]
         todo = todo[~ok]
+    else:
+        if todo.size:
+            raise ValueError(
+                f"separable_blobs could not place {todo.size} of {n} points with "
+                f"yᵢ(wᵀxᵢ + b) ≥ gap/2 in {_MAX_REJECTION_ROUNDS} rounds of redraws: "
+                f"intercept={intercept!r} is too large for float64 to resolve the gap "
+                f"(|b| ≫ distance), or gap={g:g} is too close to distance + 12 = "
+                f"{dist + 12:g}; use a smaller |intercept| or gap"
+            )
     return SeparableData(X=X, y=y, w=w, b=b, gap=g)
 
 
@@ -341,23 +392,30 @@ def expression_study(
     """
     n = positive_int(n_samples, "n_samples")
     p = positive_int(n_genes, "n_genes")
-    lo, hi = (int(v) for v in pathway_size)
+    ps = finite_array(pathway_size, "pathway_size", ndim=1)
+    if ps.shape != (2,) or np.any(ps != np.round(ps)):
+        raise ValueError(f"pathway_size must be two integers (lo, hi), got {pathway_size!r}")
+    lo, hi = (int(v) for v in ps)
     if not 1 <= lo <= hi:
         raise ValueError(f"pathway_size must be (lo, hi) with 1 ≤ lo ≤ hi, got {pathway_size!r}")
     if p < lo:
         raise ValueError(f"n_genes must be ≥ the smallest pathway size {lo}, got {p}")
-    if not 0 <= corr < 1:
-        raise ValueError(f"corr must be in [0, 1), got {corr!r}")
+    corr = in_interval(corr, "corr", 0.0, 1.0, hi_open=True)
     k_path = positive_int(n_causal_pathways, "n_causal_pathways")
     k_gene = positive_int(n_causal_per_pathway, "n_causal_per_pathway")
     if k_gene > lo:
         raise ValueError(f"n_causal_per_pathway must be ≤ the smallest pathway size {lo}, "
                          f"got {k_gene}")
-    e_lo, e_hi = (float(v) for v in effect)
+    ef = finite_array(effect, "effect", ndim=1)
+    if ef.shape != (2,):
+        raise ValueError(f"effect must be two numbers (lo, hi), got {effect!r}")
+    e_lo, e_hi = (float(v) for v in ef)
     if not 0 < e_lo <= e_hi:
         raise ValueError(f"effect must be (lo, hi) with 0 < lo ≤ hi, got {effect!r}")
     sigma = nonneg(noise, "noise")
-    rng = np.random.default_rng(seed)
+    if n < 2:
+        raise ValueError(f"n_samples must be ≥ 2 (genes are standardised), got {n}")
+    rng = np.random.default_rng(random_seed(seed))
     sizes: list[int] = []
     while sum(sizes) < p:
         sizes.append(int(rng.integers(lo, hi + 1)))
@@ -416,6 +474,10 @@ def breast_cancer() -> BinaryClassification:
                                 classes=("benign", "malignant"))
 
 
+class _TooStiff(Exception):
+    """Raised inside the Lorenz right-hand side when the solver exceeds its budget."""
+
+
 @dataclass(frozen=True)
 class Trajectory:
     """A sampled trajectory of an ODE ẋ = f(x).
@@ -439,9 +501,12 @@ def lorenz_rhs(X: np.ndarray, sigma: float = 10.0, rho: float = 28.0,
 
     ẋ = σ(y − x),   ẏ = x(ρ − z) − y,   ż = xy − βz.
     """
-    S = np.asarray(X, dtype=np.float64)
-    if S.shape[-1] != 3:
-        raise ValueError(f"X must have 3 columns (x, y, z), got shape {S.shape}")
+    S = finite_array(X, "X", ndim=(1, 2))
+    if S.shape[-1] != 3 or S.size == 0:
+        raise ValueError(f"X must have 3 columns (x, y, z) and at least one row, "
+                         f"got shape {S.shape}")
+    sigma, rho, beta = (real(v, k) for k, v in
+                        (("sigma", sigma), ("rho", rho), ("beta", beta)))
     x, y, z = S[..., 0], S[..., 1], S[..., 2]
     return np.stack([sigma * (y - x), x * (rho - z) - y, x * y - beta * z], axis=-1)
 
@@ -469,21 +534,42 @@ def lorenz(
     h = positive(dt, "dt")
     if h >= T:
         raise ValueError(f"dt must be < t_end ({T}), got {dt!r}")
-    start = np.asarray(x0, dtype=np.float64)
-    if start.shape != (3,) or not np.all(np.isfinite(start)):
+    if T / h > _MAX_LORENZ_SAMPLES:
+        raise ValueError(f"t_end / dt must be ≤ {_MAX_LORENZ_SAMPLES:.0e} samples, got "
+                         f"t_end={t_end!r}, dt={dt!r}")
+    start = finite_array(x0, "x0", ndim=1)
+    if start.shape != (3,):
         raise ValueError(f"x0 must be three finite numbers, got {x0!r}")
-    for name, v in (("sigma", sigma), ("rho", rho), ("beta", beta)):
-        positive(v, name)
+    # Plain floats: a torch or numpy scalar in the right-hand side makes every one of the
+    # solver's ~10⁵ evaluations slow (49 s instead of 0.06 s for a torch scalar σ).
+    sigma, rho, beta = (positive(v, name) for name, v in
+                        (("sigma", sigma), ("rho", rho), ("beta", beta)))
     s = nonneg(noise, "noise")
+    seed = random_seed(seed)
     t = np.arange(0.0, T, h)
+    # ~1 200 evaluations per time unit on the attractor; far more means a huge, stiff state.
+    budget, calls = int(20_000 * (1.0 + T)), [0]
+
     def f(_t: float, u: np.ndarray) -> list[float]:  # scalar form: ~10× faster than arrays
+        calls[0] += 1
+        if calls[0] > budget:
+            raise _TooStiff
         x, y, z = u
         return [sigma * (y - x), x * (rho - z) - y, x * y - beta * z]
 
-    sol = solve_ivp(f, (0.0, float(t[-1])), start, method="DOP853", t_eval=t,
-                    rtol=1e-12, atol=1e-12)
-    if not sol.success:  # pragma: no cover - DOP853 does not fail on this system
-        raise RuntimeError(f"solve_ivp failed: {sol.message}")
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            sol = solve_ivp(f, (0.0, float(t[-1])), start, method="DOP853", t_eval=t,
+                            rtol=1e-12, atol=1e-12)
+        message, ok = sol.message, sol.success
+    except _TooStiff:
+        message, ok = f"more than {budget} right-hand-side evaluations", False
+    if not ok or sol.y.shape[1] != t.size or not np.all(np.isfinite(sol.y)):
+        raise ValueError(
+            f"the Lorenz system with sigma={sigma:g}, rho={rho:g}, beta={beta:g} from "
+            f"x0={start.tolist()} could not be integrated to t_end={T:g} "
+            f"({message}); use parameters and a start of moderate size"
+        )
     X_clean = sol.y.T.copy()
     X = X_clean + s * np.random.default_rng(seed).standard_normal(X_clean.shape) if s else X_clean
     return Trajectory(t=t, X=X, X_clean=X_clean, dXdt=lorenz_rhs(X_clean, sigma, rho, beta),
@@ -522,7 +608,7 @@ def ring_of_gaussians(
     if r == 0:
         raise ValueError("radius must be > 0")
     s = float(nonneg(std, "std"))
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(random_seed(seed))
     angles = 2 * np.pi * np.arange(K) / K
     centers = r * np.column_stack([np.cos(angles), np.sin(angles)])
     component = rng.integers(0, K, size=n)
@@ -553,8 +639,8 @@ def digits(test_size: float = 0.25, seed: int = 0) -> DigitsTask:
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
-    if not 0 < float(test_size) < 1:
-        raise ValueError(f"test_size must be in (0, 1), got {test_size!r}")
+    test_size = in_interval(test_size, "test_size", 0.0, 1.0, lo_open=True, hi_open=True)
+    seed = random_seed(seed)
     d = load_digits()
     X = np.asarray(d.data, dtype=np.float64) / 16.0
     Xtr, Xte, ytr, yte = train_test_split(X, d.target.astype(np.int64), test_size=test_size,
@@ -576,6 +662,7 @@ def permuted_digits(n_tasks: int = 3, test_size: float = 0.3, seed: int = 0) -> 
     et al. (2017) measured forgetting, on a data set small enough for a laptop CPU.
     """
     T = positive_int(n_tasks, "n_tasks")
+    seed = random_seed(seed)
     base = digits(test_size=test_size, seed=seed)
     Xtr, Xte, ytr, yte = base.X_train, base.X_test, base.y_train, base.y_test
     rng = np.random.default_rng(seed)

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.optimize import linprog, minimize, nnls
+from scipy.optimize import linprog, lsq_linear, minimize
 
 from normcourse._validate import (
     data,
@@ -99,12 +99,15 @@ def angle(u: Any, v: Any) -> float:
     va = finite_array(v, "v", ndim=1)
     if ua.shape != va.shape:
         raise ValueError(f"u and v must have the same shape, got {ua.shape} and {va.shape}")
-    nu, nv = np.linalg.norm(ua), np.linalg.norm(va)
-    if nu == 0:
+    if ua.size == 0:
+        raise ValueError("u and v must hold at least one entry")
+    mu, mv = float(np.max(np.abs(ua))), float(np.max(np.abs(va)))
+    if mu == 0:
         raise ValueError("u must be nonzero (a direction)")
-    if nv == 0:
+    if mv == 0:
         raise ValueError("v must be nonzero (a direction)")
-    uh, vh = ua / nu, va / nv
+    ua, va = ua / mu, va / mv  # rescaled first: ‖u‖ of a huge u would overflow
+    uh, vh = ua / np.linalg.norm(ua), va / np.linalg.norm(va)
     return float(2.0 * math.atan2(np.linalg.norm(uh - vh), np.linalg.norm(uh + vh)))
 
 
@@ -176,29 +179,53 @@ class SVMResult:
 
 
 def _equality_qp(A: np.ndarray, S: np.ndarray, p: int) -> tuple[np.ndarray, np.ndarray]:
-    """min ½‖θ‖² s.t. A_S v = 1 (v = (θ, b) or θ) via its KKT system; returns (v, α_S).
+    """min ½‖θ‖² s.t. A_S v = 1 (v = (θ, b) or θ); returns (v, α_S).
 
-    KKT: θ = Z_Sᵀα, (y_Sᵀα = 0), A_S v = 1, i.e. [[Q, y], [yᵀ, 0]] (α, b) = (1, 0) with
-    Q = Z_S Z_Sᵀ. The system can be singular (more points on the margin than needed);
-    θ and b are unique anyway and least squares finds them.
+    θ is the minimum-norm solution of Z_S θ = 1 (no intercept) or, with an intercept, of
+    Q Z_S θ = Q 1 with Q = I − y_S y_Sᵀ/k the projection that removes b, after which
+    b = y_Sᵀ(1 − Z_S θ)/k. These least-squares problems have the condition number of
+    Z_S, not of the Gram matrix Z_S Z_Sᵀ (its square), so data separable by a tiny
+    margin are still solved accurately. α_S is the least-squares solution of the
+    stationarity equations A_Sᵀ α = (θ, 0) (unique θ and b; α may not be unique).
     """
     AS = A[S]
     ZS = AS[:, :p]
     k = len(S)
     if A.shape[1] == p:  # no intercept
-        M, rhs = ZS @ ZS.T, np.ones(k)
+        theta = np.linalg.lstsq(ZS, np.ones(k), rcond=None)[0]
+        v = theta
+        target = theta
     else:
         yS = AS[:, p]
-        M = np.zeros((k + 1, k + 1))
-        M[:k, :k] = ZS @ ZS.T
-        M[:k, k] = yS
-        M[k, :k] = yS
-        rhs = np.append(np.ones(k), 0.0)
-    sol = np.linalg.lstsq(M, rhs, rcond=None)[0]
-    alpha_S = sol[:k]
-    theta = ZS.T @ alpha_S
-    v = theta if A.shape[1] == p else np.append(theta, sol[k])
+        Q = np.eye(k) - np.outer(yS, yS) / k
+        theta = np.linalg.lstsq(Q @ ZS, Q @ np.ones(k), rcond=None)[0]
+        b = float(yS @ (np.ones(k) - ZS @ theta)) / k
+        v = np.append(theta, b)
+        target = np.append(theta, 0.0)
+    alpha_S = np.linalg.lstsq(AS.T, target, rcond=None)[0]
     return v, alpha_S
+
+
+def _nonneg_multipliers(E: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, float]:
+    """α ≥ 0 minimising ‖Eα − target‖ and the residual (bounded-variable least squares).
+
+    ``scipy.optimize.lsq_linear`` (BVLS) rather than ``scipy.optimize.nnls``: the latter
+    can corrupt the heap and abort the interpreter on degenerate input (scipy 1.17).
+    """
+    if E.shape[1] == 0:
+        return np.zeros(0), float(np.linalg.norm(target))
+    res = lsq_linear(E, target, bounds=(0.0, np.inf), method="bvls", tol=1e-15)
+    alpha = np.maximum(np.asarray(res.x, dtype=np.float64), 0.0)
+    return alpha, float(np.linalg.norm(E @ alpha - target))
+
+
+def _unsolvable(detail: str) -> ValueError:
+    return ValueError(
+        "hard_margin_svm could not solve the KKT conditions to accuracy for these X, y "
+        f"({detail}): they are separable, if at all, only by a margin that is tiny "
+        "compared with the spread of X (ill-conditioned); rescale or deduplicate the "
+        "points, or use a soft margin"
+    )
 
 
 def hard_margin_svm(X: Any, y: Any, fit_intercept: bool = True) -> SVMResult:
@@ -270,21 +297,28 @@ def hard_margin_svm(X: Any, y: Any, fit_intercept: bool = True) -> SVMResult:
     for _ in range(4 * n + 10):
         v, alpha_ls = _equality_qp(A, S, p)
         theta = v[:p]
+        if not np.all(np.isfinite(v)):
+            raise _unsolvable("the equality-constrained step degenerated")
         slack = A @ v - 1.0
         E = A[S].T  # columns yᵢ(xᵢ, 1): stationarity E α = (θ, 0)
         target = np.append(theta, 0.0) if fit_intercept else theta
-        alpha_S, resid = nnls(E, target)
-        scale = max(np.linalg.norm(target), 1e-300)
+        alpha_S, resid = _nonneg_multipliers(E, target)
+        # Backward-error test: rounding alone leaves a residual ~ ε‖E‖‖α‖, which exceeds
+        # ε‖target‖ when the margin is tiny compared with the spread of X.
+        scale = max(np.linalg.norm(target), np.linalg.norm(E, 2) * np.linalg.norm(alpha_S),
+                    1e-300)
         dual_ok = resid <= 1e-9 * scale
         primal_ok = slack.min() >= -_ACTIVE_TOL
         if dual_ok and primal_ok:
             break
         if not dual_ok:  # a multiplier wants to be negative: leave its constraint
+            if S.size == 1:
+                raise _unsolvable("no point is left on the margin")
             S = np.delete(S, int(np.argmin(alpha_ls)))
         else:  # a constraint is violated: take it in
             S = np.union1d(S, [int(np.argmin(slack))])
-    else:  # pragma: no cover - defensive; never reached on the tests' data
-        raise RuntimeError("hard_margin_svm: active-set refinement did not converge")
+    else:
+        raise _unsolvable("the active-set refinement did not converge")
 
     alpha = np.zeros(n)
     alpha[S] = alpha_S / s**2
@@ -521,9 +555,10 @@ def logistic_gd(
                      float(np.linalg.norm(g)), ang))
 
     def check(t: int) -> None:
-        if not np.all(np.isfinite(theta)):
+        if not np.all(np.isfinite(theta)) or not math.isfinite(float(theta @ theta)):
             raise ValueError(
-                f"gradient descent diverged (θ not finite by step {t}); lr={eta:g} is too large"
+                f"gradient descent diverged (θ not finite by step {t}); lr={eta:g} is too "
+                f"large (with lam={lam:g})"
             )
 
     j = 0

@@ -27,7 +27,17 @@ from torch import nn
 from normcourse import datasets
 from normcourse import optim as nopt
 from normcourse._torch import torch_threads
-from normcourse._validate import finite_array, nonneg, positive, positive_int, same_rows
+from normcourse._validate import (
+    finite_array,
+    flag,
+    in_interval,
+    nonneg,
+    positive,
+    positive_int,
+    random_seed,
+    real,
+    same_rows,
+)
 from normcourse.constrained import ridge
 from normcourse.datasets import Regression
 
@@ -47,10 +57,7 @@ DT = torch.float64
 
 
 def _unit_interval(value: float, name: str) -> float:
-    v = nonneg(value, name)
-    if v >= 1.0:
-        raise ValueError(f"{name} must be in [0, 1), got {value!r}")
-    return v
+    return in_interval(value, name, 0.0, 1.0, hi_open=True)
 
 
 # ------------------------------------------------------------------ least-squares problems
@@ -74,7 +81,7 @@ def toy_quadratic(
         raise ValueError(f"minimiser must have 2 entries, got {c.shape[0]}")
     if h.shape != (2,) or np.any(h <= 0):
         raise ValueError(f"curvatures must be 2 positive numbers, got {h.tolist()}")
-    a = math.radians(float(angle))
+    a = math.radians(real(angle, "angle"))
     R = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
     X = math.sqrt(2.0) * (R * np.sqrt(h)) @ R.T
     return Regression(X=X, y=X @ c, theta=c, feature_names=["θ₁", "θ₂"])
@@ -101,7 +108,13 @@ def least_squares_trajectory(
     y = finite_array(y, "y", ndim=1)
     same_rows(X, y)
     steps = positive_int(steps, "steps")
+    lr = positive(lr, "lr")
+    momentum = _unit_interval(momentum, "momentum")
+    weight_decay = nonneg(weight_decay, "weight_decay")
+    decoupled = flag(decoupled, "decoupled")
     n, p = X.shape
+    if p == 0:
+        raise ValueError("X must have at least one column")
     start = np.zeros(p) if theta0 is None else finite_array(theta0, "theta0", ndim=1)
     if start.shape != (p,):
         raise ValueError(f"theta0 must have {p} entries (columns of X), got {start.shape[0]}")
@@ -117,6 +130,10 @@ def least_squares_trajectory(
         loss.backward()
         opt.step()
         out[t] = theta.detach().numpy()
+        if not np.all(np.isfinite(out[t])):
+            raise ValueError(f"the iterates diverged (θ not finite by step {t}): lr={lr:g} is "
+                             f"too large for this X with momentum={momentum:g}, "
+                             f"weight_decay={weight_decay:g}")
     return out
 
 
@@ -181,8 +198,14 @@ def compare_schemes(
     gamma = lam if gamma is None else nonneg(gamma, "gamma")
     lr = positive(lr, "lr")
     kw = {"lr": lr, "momentum": beta, "steps": steps, "theta0": theta0}
-    theta_a = least_squares_trajectory(X, y, weight_decay=lam, decoupled=False, **kw)
-    theta_b = least_squares_trajectory(X, y, weight_decay=gamma, decoupled=True, **kw)
+    try:
+        theta_a = least_squares_trajectory(X, y, weight_decay=lam, decoupled=False, **kw)
+        theta_b = least_squares_trajectory(X, y, weight_decay=gamma, decoupled=True, **kw)
+    except ValueError as exc:
+        if not str(exc).startswith("the iterates diverged"):
+            raise
+        raise ValueError(f"Scheme A or B diverged with beta={beta:g}, lam={lam:g}, "
+                         f"gamma={gamma:g}, lr={lr:g}: {exc}") from None
     return SchemeComparison(
         beta=beta, lam=lam, gamma=gamma, lr=lr, theta_a=theta_a, theta_b=theta_b,
         fixed_a=ridge(X, y, lam), fixed_b=ridge(X, y, (1.0 - beta) * gamma),
@@ -223,7 +246,11 @@ def zero_gradient_trajectory(
     Returns an array of shape (steps + 1, k), k = number of entries of ``theta0``.
     """
     start = finite_array(theta0, "theta0", ndim=1)
+    if start.size == 0:
+        raise ValueError("theta0 must hold at least one value")
     steps = positive_int(steps, "steps")
+    if not callable(make_optimizer):
+        raise ValueError(f"make_optimizer must be callable, got {type(make_optimizer).__name__}")
     theta = nn.Parameter(torch.tensor(start, dtype=DT))
     opt = make_optimizer([theta])
     if not isinstance(opt, torch.optim.Optimizer):
@@ -236,6 +263,8 @@ def zero_gradient_trajectory(
         theta.grad = torch.zeros_like(theta)
         opt.step()
         out[t] = theta.detach().numpy()
+        if not np.all(np.isfinite(out[t])):
+            raise ValueError(f"the optimizer of make_optimizer diverged (θ not finite by step {t})")
     return out
 
 
@@ -329,13 +358,19 @@ def train_digits_mlp(
     mini-batches of ``batch_size`` in a seeded random order. Seeded by ``seed`` throughout
     (same arguments, same numbers).
     """
+    decoupled = flag(decoupled, "decoupled")
     lam = nonneg(lam, "lam")
     lr = positive(lr, "lr")
     hidden = positive_int(hidden, "hidden")
     epochs = positive_int(epochs, "epochs")
     batch_size = positive_int(batch_size, "batch_size")
+    seed = random_seed(seed)
     with torch_threads(1):
-        return _train_digits(bool(decoupled), lam, lr, hidden, epochs, batch_size, seed)
+        run = _train_digits(decoupled, lam, lr, hidden, epochs, batch_size, seed)
+    if not np.all(np.isfinite(run.weight_norms)):
+        raise ValueError(f"training diverged (weights not finite): lr={lr:g} or lam={lam:g} "
+                         "is too large")
+    return run
 
 
 def _train_digits(decoupled: bool, lam: float, lr: float, hidden: int, epochs: int,

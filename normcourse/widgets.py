@@ -27,12 +27,17 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from normcourse import plotting
-from normcourse._validate import finite_array, positive_int
+from normcourse._validate import finite_array, in_interval, positive_int
 from normcourse.datasets import Regression
 from normcourse.plotting.common import padded_extent
 from normcourse.weight_decay import SchemeComparison, compare_schemes, toy_quadratic
 
 __all__ = ["SchemeExplorer"]
+
+# Slider ranges (min, max, step) of SchemeExplorer; a starting value must lie inside.
+_BETA_RANGE = (0.0, 0.95, 0.05)
+_LAM_RANGE = (0.0, 1.0, 0.05)
+_LR_RANGE = (0.02, 0.5, 0.02)
 
 
 class SchemeExplorer:
@@ -58,7 +63,17 @@ class SchemeExplorer:
         lam: float = 0.5,
         lr: float = 0.1,
     ) -> None:
+        if problem is not None and not isinstance(problem, Regression):
+            raise ValueError(f"problem must be a datasets.Regression (e.g. toy_quadratic()), "
+                             f"got {type(problem).__name__}")
         self.problem = toy_quadratic() if problem is None else problem
+        if self.problem.X.ndim != 2 or self.problem.X.shape[1] != 2:
+            raise ValueError(f"problem must have 2 parameters (X with 2 columns) for the "
+                             f"2-D picture, got X of shape {self.problem.X.shape}")
+        # A value outside a slider's range would be clamped silently by ipywidgets.
+        beta = in_interval(beta, "beta", *_BETA_RANGE[:2])
+        lam = in_interval(lam, "lam", *_LAM_RANGE[:2])
+        lr = in_interval(lr, "lr", *_LR_RANGE[:2])
         self.theta0 = finite_array(theta0, "theta0", ndim=1)
         if self.theta0.shape != (self.problem.X.shape[1],):
             raise ValueError(
@@ -67,12 +82,12 @@ class SchemeExplorer:
         self.steps = positive_int(steps, "steps")
         style = {"description_width": "initial"}
         common = {"continuous_update": False, "style": style, "readout_format": ".2f"}
-        self.beta = W.FloatSlider(value=beta, min=0.0, max=0.95, step=0.05,
-                                  description="momentum β", **common)
-        self.lam = W.FloatSlider(value=lam, min=0.0, max=1.0, step=0.05,
-                                 description="decay λ = γ", **common)
-        self.lr = W.FloatSlider(value=lr, min=0.02, max=0.5, step=0.02,
-                                description="step η", **common)
+        self.beta = W.FloatSlider(value=beta, min=_BETA_RANGE[0], max=_BETA_RANGE[1],
+                                  step=_BETA_RANGE[2], description="momentum β", **common)
+        self.lam = W.FloatSlider(value=lam, min=_LAM_RANGE[0], max=_LAM_RANGE[1],
+                                 step=_LAM_RANGE[2], description="decay λ = γ", **common)
+        self.lr = W.FloatSlider(value=lr, min=_LR_RANGE[0], max=_LR_RANGE[1],
+                                step=_LR_RANGE[2], description="step η", **common)
         self.fig = Figure(figsize=(9.0, 4.6), layout="constrained")
         FigureCanvasAgg(self.fig)
         self.image = W.Image(format="png")

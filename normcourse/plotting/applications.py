@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from normcourse._validate import finite_array
+from normcourse._validate import drawable, finite_array, nonempty, positive
 from normcourse.plotting.common import get_axes
 
 __all__ = [
@@ -134,6 +134,8 @@ def threshold_sweep_plot(sweeps: Mapping[str, object], smallest: float | None = 
 
     if not sweeps:
         raise ValueError("sweeps must not be empty")
+    if smallest is not None:
+        smallest = drawable(smallest, "smallest", positive=True)
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(10.0, 3.8), layout="constrained")
     ax_w, ax_e = axes
@@ -202,11 +204,17 @@ def samples_grid_plot(
     """
     import matplotlib.pyplot as plt
 
+    panel_size = positive(panel_size, "panel_size")
+    if std is not None:
+        std = positive(std, "std")
+    if lim is not None:
+        lim = positive(lim, "lim")
     rows = list(grid)
     if not rows or not all(grid[r] for r in rows):
         raise ValueError("grid must map each row label to a non-empty mapping of panels")
     n_cols = max(len(grid[r]) for r in rows)
-    C = None if centers is None else finite_array(centers, "centers", ndim=2)
+    C = None if centers is None else nonempty(finite_array(centers, "centers", ndim=2),
+                                              "centers")
     if lim is None:
         if C is not None:
             lim = 1.4 * float(np.abs(C).max())
@@ -226,7 +234,8 @@ def samples_grid_plot(
                 ax.axis("off")
                 continue
             col, S = list(grid[r].items())[j]
-            S = finite_array(S, f"grid[{r!r}][{col!r}]", ndim=2)
+            S = nonempty(finite_array(S, f"grid[{r!r}][{col!r}]", ndim=2),
+                         f"grid[{r!r}][{col!r}]")
             if S.shape[1] != 2:
                 raise ValueError(f"grid[{r!r}][{col!r}] must have shape (n, 2), got {S.shape}")
             ax.scatter(S[:, 0], S[:, 1], s=1.0, alpha=0.35, color="C0", rasterized=True)
@@ -304,8 +313,9 @@ def accuracy_matrix_plot(
         raise ValueError("matrices must contain at least one matrix")
     mats = [finite_array(matrices[n], f"matrices[{n!r}]", ndim=2) for n in names]
     T = mats[0].shape[0]
-    if any(M.shape != (T, T) for M in mats):
-        raise ValueError("every matrix must be square and of the same size T × T")
+    if T == 0 or any(M.shape != (T, T) for M in mats):
+        raise ValueError("matrices must all be square, non-empty and of the same size T × T, "
+                         f"got shapes {[M.shape for M in mats]}")
     labels = list(task_names) if task_names is not None else [f"task {t + 1}" for t in range(T)]
     if len(labels) != T:
         raise ValueError(f"task_names must have {T} entries, got {len(labels)}")

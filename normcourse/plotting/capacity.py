@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from normcourse._validate import finite_array
+from normcourse._validate import drawable, finite_array, positive_int
 from normcourse.plotting.common import get_axes, least_squares_loss_grid
 
 __all__ = [
@@ -81,6 +81,9 @@ def ridge_shrinkage_plot(X, lams, ax=None, mark: float | None = None, max_curves
     grid = finite_array(lams, "lams", ndim=1)
     if grid.size == 0 or np.any(grid <= 0):
         raise ValueError("lams must be a non-empty 1-D array of λ > 0")
+    max_curves = positive_int(max_curves, "max_curves")
+    if mark is not None:
+        mark = drawable(mark, "mark", positive=True)
     F = shrinkage_factors(X, grid)
     s = singular_values(X)
     pick = np.unique(np.linspace(0, F.shape[1] - 1, min(max_curves, F.shape[1]))
@@ -112,6 +115,8 @@ def dof_plot(X, lams, ax=None, mark: float | None = None):
     grid = finite_array(lams, "lams", ndim=1)
     if grid.size == 0 or np.any(grid <= 0):
         raise ValueError("lams must be a non-empty 1-D array of λ > 0")
+    if mark is not None:
+        mark = drawable(mark, "mark", positive=True)
     df = effective_dof(X, grid)
     ax = get_axes(ax, figsize=(5.0, 4.0))
     ax.plot(grid, df, lw=2, color="C0")

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from normcourse._validate import finite_array
+from normcourse._validate import finite_array, flag, pm1_labels, positive_int, real
 from normcourse.plotting.common import get_axes, plain_log_ticks
 
 __all__ = [
@@ -55,19 +55,25 @@ def _hyperplane_2d(theta: np.ndarray, level: float, b: float) -> tuple[np.ndarra
     return x0, x0 + d
 
 
-def _check_2d(X, y, theta=None):
+def _check_2d(X, y, theta, theta_name: str = "theta"):
+    """Finite X (n × 2), labels y ∈ {−1, +1} (n,) and a nonzero direction θ (2,)."""
     Xa = finite_array(X, "X", ndim=2)
-    ya = finite_array(y, "y", ndim=1)
+    ya = pm1_labels(finite_array(y, "y", ndim=1))
     if Xa.shape[1] != 2:
         raise ValueError(f"X must have 2 columns for a plane figure, got {Xa.shape[1]}")
-    if Xa.shape[0] != ya.shape[0]:
+    if Xa.shape[0] != ya.shape[0] or Xa.shape[0] == 0:
         raise ValueError(f"X has {Xa.shape[0]} rows but y has {ya.shape[0]} labels")
-    if theta is not None:
-        t = finite_array(theta, "theta", ndim=1)
-        if t.shape != (2,) or not np.any(t):
-            raise ValueError(f"theta must be a nonzero vector of shape (2,), got {t}")
-        return Xa, ya, t
-    return Xa, ya, None
+    if theta is None:
+        raise ValueError(f"{theta_name} must be a nonzero vector of shape (2,), got None")
+    t = _direction(theta, theta_name)
+    return Xa, ya, t
+
+
+def _direction(theta, name: str) -> np.ndarray:
+    t = finite_array(theta, name, ndim=1)
+    if t.shape != (2,) or not np.any(t):
+        raise ValueError(f"{name} must be a nonzero vector of shape (2,), got {t}")
+    return t
 
 
 def margin_plot(X, y, theta, b: float = 0.0, support=None, ax=None,
@@ -76,6 +82,7 @@ def margin_plot(X, y, theta, b: float = 0.0, support=None, ax=None,
     2/‖θ‖) and the support vectors ringed. ``others`` maps a label to another
     (θ, b) drawn as a thin dashed line, e.g. a separator with a smaller margin."""
     Xa, ya, t = _check_2d(X, y, theta)
+    b = real(b, "b")
     ax = get_axes(ax, figsize=(5.2, 4.6))
     _frame_2d(ax, Xa)
     (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
@@ -90,7 +97,7 @@ def margin_plot(X, y, theta, b: float = 0.0, support=None, ax=None,
     for level in (-1.0, 1.0):
         ax.axline(*_hyperplane_2d(t, level, b), color="black", lw=0.8, ls="--")
     for k, (name, (th, bb)) in enumerate((others or {}).items()):
-        tt = finite_array(th, f"others[{name!r}]", ndim=1)
+        tt = _direction(th, f"others[{name!r}]")
         ax.axline(*_hyperplane_2d(tt, 0.0, float(bb)), color=f"C{k + 2}", lw=1.2, ls=":",
                   label=name)
     _class_scatter(ax, Xa, ya, support)
@@ -112,6 +119,10 @@ def direction_margin_plot(X, y, theta, fit_intercept: bool = True, ax=None,
     from normcourse.margin import direction_margin
 
     Xa, ya, t = _check_2d(X, y, theta)
+    n_angles = positive_int(n_angles, "n_angles")
+    if n_angles < 2:
+        raise ValueError(f"n_angles must be ≥ 2, got {n_angles}")
+    fit_intercept = flag(fit_intercept, "fit_intercept")
     phi_svm = float(np.arctan2(t[1], t[0]))
     turn = np.linspace(-np.pi / 2, np.pi / 2, n_angles)
     U = np.column_stack([np.cos(phi_svm + turn), np.sin(phi_svm + turn)])
@@ -165,7 +176,13 @@ def gd_angle_plot(steps, angles, predicted=None, ax=None, title: str | None = No
     point and, optionally, a ``predicted`` curve (same length; NaN where it should not be
     drawn), dashed."""
     t = finite_array(steps, "steps", ndim=1)
-    a = np.asarray(angles, dtype=float)
+    try:  # NaN is allowed: GDTrace.angles is NaN where θ_t = 0; such points are not drawn
+        a = np.asarray(angles.detach().cpu() if hasattr(angles, "detach") else angles,
+                       dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"angles must be a numeric array, got {type(angles).__name__}") from None
+    if np.any(np.isinf(a)):
+        raise ValueError("angles contains inf")
     if a.shape != t.shape:
         raise ValueError(f"steps and angles must have the same length, got {t.size} and {a.size}")
     keep = (t > 1) & np.isfinite(a) & (a > 0)
@@ -199,20 +216,20 @@ def gd_directions_plot(X, y, directions: Mapping[str, np.ndarray], reference,
     ``reference`` (black) and ``extra`` directions (dashed, e.g. an L2 solution)."""
     import matplotlib as mpl
 
-    Xa, ya, ref = _check_2d(X, y, reference)
+    Xa, ya, ref = _check_2d(X, y, reference, "reference")
     ax = get_axes(ax, figsize=(5.2, 4.6))
     _frame_2d(ax, Xa, include_origin=True)
     xlim, ylim = ax.get_xlim(), ax.get_ylim()
     cmap = mpl.colormaps["viridis"]
     k = len(directions)
     for i, (name, th) in enumerate(directions.items()):
-        tt = finite_array(th, f"directions[{name!r}]", ndim=1)
+        tt = _direction(th, f"directions[{name!r}]")
         ax.axline((0.0, 0.0), (-tt[1], tt[0]), color=cmap(0.9 * i / max(k - 1, 1)), lw=1.3,
                   label=name)
     ax.axline((0.0, 0.0), (-ref[1], ref[0]), color="black", lw=2.2, alpha=0.8,
               label="max-margin θ̂ (b = 0)", zorder=2)
     for j, (name, th) in enumerate((extra or {}).items()):
-        tt = finite_array(th, f"extra[{name!r}]", ndim=1)
+        tt = _direction(th, f"extra[{name!r}]")
         ax.axline((0.0, 0.0), (-tt[1], tt[0]), color=f"C{j + 1}", lw=1.6, ls="--", label=name)
     _class_scatter(ax, Xa, ya, support)
     ax.plot([0], [0], "k+", ms=8)

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from normcourse._validate import finite_array
+from normcourse._validate import finite_array, nonempty, positive
 from normcourse.plotting.common import get_axes, log_lambda_axis
 
 __all__ = [
@@ -36,7 +36,7 @@ def path_plot(
     """
     from normcourse.selection import entry_order
 
-    lams = finite_array(lams, "lams", ndim=1)
+    lams = nonempty(finite_array(lams, "lams", ndim=1), "lams")
     C = finite_array(coefs, "coefs", ndim=2)
     if C.shape[0] != lams.shape[0]:
         raise ValueError(f"coefs must have one row per λ ({lams.shape[0]}), got {C.shape[0]}")
@@ -98,6 +98,7 @@ def shrinkage_plot(tau: float = 1.0, ax=None):
     on [−τ, τ]."""
     from normcourse.penalties import L1, L2
 
+    tau = positive(tau, "tau")
     w = np.linspace(-3 * tau, 3 * tau, 601)
     ax = get_axes(ax, figsize=(5.0, 4.0))
     ax.plot(w, w, color="0.6", lw=1, ls="--", label="no penalty: u = w")
@@ -131,7 +132,7 @@ def highlight_path_plot(
     colour and the legend entry ``highlight_label``; the rest are drawn thin and grey
     (``other_label``). ``hline`` draws a dashed horizontal line (e.g. a threshold π_thr).
     """
-    lams = finite_array(lams, "lams", ndim=1)
+    lams = nonempty(finite_array(lams, "lams", ndim=1), "lams")
     V = finite_array(values, "values", ndim=2)
     if V.shape[0] != lams.size:
         raise ValueError(f"values must have one row per λ ({lams.size}), got {V.shape[0]}")
@@ -191,7 +192,8 @@ def support_pattern_plot(
 
     if not matrices:
         raise ValueError("matrices must hold at least one named matrix")
-    Ms = {name: finite_array(M, f"matrices[{name!r}]", ndim=2) for name, M in matrices.items()}
+    Ms = {name: nonempty(finite_array(M, f"matrices[{name!r}]", ndim=2), f"matrices[{name!r}]")
+          for name, M in matrices.items()}
     fig, axes = plt.subplots(1, len(Ms), figsize=(2.7 * len(Ms), 4.2), sharey=True,
                              layout="constrained", squeeze=False)
     for ax, (name, M) in zip(axes[0], Ms.items(), strict=True):

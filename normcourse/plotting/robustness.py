@@ -10,7 +10,16 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from normcourse._validate import finite_array
+from normcourse._validate import (
+    drawable,
+    finite_array,
+    flag,
+    nonempty,
+    nonneg,
+    positive,
+    positive_int,
+    torch_module,
+)
 from normcourse.plotting.common import get_axes
 
 __all__ = [
@@ -44,12 +53,20 @@ def decision_regions_plot(
     """
     import torch
 
-    Xa = finite_array(X, "X", ndim=2)
+    Xa = nonempty(finite_array(X, "X", ndim=2), "X")
     if Xa.shape[1] != 2:
         raise ValueError(f"X must have 2 columns (a planar problem), got {Xa.shape[1]}")
-    ya = np.asarray(y)
+    ya = finite_array(y, "y", ndim=1)
     if ya.shape != (Xa.shape[0],):
         raise ValueError(f"y must have shape ({Xa.shape[0]},), got {ya.shape}")
+    if np.any(ya < 0) or np.any(ya != np.round(ya)):
+        raise ValueError("y must hold integer class labels ≥ 0")
+    max_circles = positive_int(max_circles, "max_circles")
+    grid = positive_int(grid, "grid")
+    if grid < 2:
+        raise ValueError(f"grid must be ≥ 2, got {grid}")
+    padding = nonneg(padding, "padding")
+    torch_module(model, "model")
     lo, hi = Xa.min(0) - padding, Xa.max(0) + padding
     g0, g1 = np.meshgrid(np.linspace(lo[0], hi[0], grid), np.linspace(lo[1], hi[1], grid))
     pts = np.column_stack([g0.ravel(), g1.ravel()])
@@ -57,7 +74,10 @@ def decision_regions_plot(
     with torch.no_grad():
         logits = model(torch.as_tensor(pts, dtype=p.dtype)).numpy()
     pred = logits.argmax(1).reshape(g0.shape)
-    k = max(logits.shape[1], int(ya.max()) + 1)
+    k = logits.shape[1]
+    if ya.max() >= k:
+        raise ValueError(f"y must hold class labels in 0 … {k - 1} (the model has {k} "
+                         f"outputs), got {ya.max():g}")
     ax = get_axes(ax, figsize=(5.0, 4.0))
     ax.contourf(g0, g1, pred, levels=np.arange(k + 1) - 0.5, cmap="coolwarm", alpha=0.25)
     ax.contour(g0, g1, pred, levels=np.arange(k) + 0.5, colors="k", linewidths=1.0)
@@ -98,7 +118,7 @@ def robustness_curve_plot(
     ≤ ε). Dashed: accuracy under a PGD attack (an upper bound, since the attack may miss a
     perturbation). The true robust accuracy of each model lies in the shaded band between.
     """
-    e = finite_array(eps, "eps", ndim=1)
+    e = nonempty(finite_array(eps, "eps", ndim=1), "eps")
     ax = get_axes(ax, figsize=(7.5, 3.8))
     for i, (name, cert) in enumerate(certified.items()):
         c = finite_array(cert, f"certified[{name!r}]", ndim=1)
@@ -136,7 +156,7 @@ def layer_norm_plot(
     width = 0.8 / max(len(names), 1)
     n_layers = 0
     for i, name in enumerate(names):
-        s = finite_array(norms[name], f"norms[{name!r}]", ndim=1)
+        s = nonempty(finite_array(norms[name], f"norms[{name!r}]", ndim=1), f"norms[{name!r}]")
         if np.any(s < 0):
             raise ValueError(f"norms[{name!r}] must be ≥ 0")
         n_layers = max(n_layers, s.size)
@@ -175,6 +195,8 @@ def rescaling_plot(
         raise ValueError("alphas, l2 and path must have the same length")
     if np.any(a <= 0):
         raise ValueError("alphas must be > 0")
+    if alpha_star is not None:
+        alpha_star = drawable(alpha_star, "alpha_star", positive=True)
     ax = get_axes(ax, figsize=(6.0, 3.8))
     ax.plot(a, n2, lw=2, label="parameter norm ‖θ(α)‖₂")
     ax.plot(a, pn, lw=2, ls="--", label="path norm φ₂(θ(α))")
@@ -202,6 +224,10 @@ def network_diagram(model, ax=None, scale: float | None = None, title: str | Non
     """
     import torch
 
+    torch_module(model, "model")
+    labels = flag(labels, "labels")
+    if scale is not None:
+        scale = drawable(positive(scale, "scale"), "scale")
     mats = [m.weight.detach().to(torch.float64).numpy() for m in model
             if isinstance(m, torch.nn.Linear)]
     if not mats:

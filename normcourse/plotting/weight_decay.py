@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from normcourse._validate import finite_array
+from normcourse._validate import drawable, finite_array, nonempty, positive, positive_int
 from normcourse.plotting.common import get_axes, least_squares_loss_grid, padded_extent
 
 __all__ = [
@@ -31,6 +31,14 @@ def _unpenalised_minimiser(X, y) -> np.ndarray:
     return ridge(X, y, 0.0)
 
 
+def _check_comparison(result, name: str = "result") -> None:
+    from normcourse.weight_decay import SchemeComparison
+
+    if not isinstance(result, SchemeComparison):
+        raise ValueError(f"{name} must be a weight_decay.SchemeComparison, got "
+                         f"{type(result).__name__}")
+
+
 def scheme_plot(result, X=None, y=None, ax=None, title: str | None = None,
                 legend: bool = True, extent=None):
     """2-D iterates of Scheme A (coupled L2) and Scheme B (decoupled decay) from one start.
@@ -42,6 +50,7 @@ def scheme_plot(result, X=None, y=None, ax=None, title: str | None = None,
     ``extent`` = ((θ₁ min, θ₁ max), (θ₂ min, θ₂ max)) fixes the window (default: fit).
     The minimiser is :func:`normcourse.constrained.ridge` with λ = 0.
     """
+    _check_comparison(result)
     A = finite_array(result.theta_a, "result.theta_a", ndim=2)
     B = finite_array(result.theta_b, "result.theta_b", ndim=2)
     if A.shape[1] != 2:
@@ -90,6 +99,7 @@ def scheme_plot(result, X=None, y=None, ax=None, title: str | None = None,
 
 def scheme_norm_plot(result, ax=None, title: str | None = None):
     """‖θ_t‖₂ of Scheme A and Scheme B against step t, with the norms of their limits."""
+    _check_comparison(result)
     ax = get_axes(ax, figsize=(4.5, 3.5))
     t = np.arange(result.theta_a.shape[0])
     ax.plot(t, result.norms_a, "-", color="C0", lw=1.6, label="A: L2 in the loss")
@@ -116,6 +126,7 @@ def scheme_grid_plot(results: Sequence[Sequence[object]], X=None, y=None,
     """
     import matplotlib.pyplot as plt
 
+    panel_size = positive(panel_size, "panel_size")
     rows = [list(row) for row in results]
     if not rows or not rows[0] or any(len(row) != len(rows[0]) for row in rows):
         raise ValueError("results must be a non-empty grid (rows β, columns λ) with rows "
@@ -158,7 +169,8 @@ def zero_gradient_plot(trajectories: Mapping[str, np.ndarray], axes=None,
                                sharey=True, layout="constrained", squeeze=False)
         axes = axes[0]
     for ax, name in zip(axes, names, strict=True):
-        T = finite_array(trajectories[name], f"trajectories[{name!r}]", ndim=2)
+        T = nonempty(finite_array(trajectories[name], f"trajectories[{name!r}]", ndim=2),
+                     f"trajectories[{name!r}]")
         if np.any(T[0] == 0):
             raise ValueError(f"trajectories[{name!r}] has a starting value θ₀ = 0")
         t = np.arange(T.shape[0])
@@ -183,6 +195,9 @@ def decay_histogram(decays: Mapping[str, np.ndarray], constant: float | None = N
     entries are dropped. ``constant`` draws the single value every parameter gets under
     decoupled decay (ηλ) as a vertical line.
     """
+    bins = positive_int(bins, "bins")
+    if constant is not None:
+        constant = drawable(constant, "constant", positive=True)
     ax = get_axes(ax, figsize=(6.0, 3.5))
     vals = {}
     for name, d in decays.items():
@@ -214,7 +229,7 @@ def norm_history_plot(histories: Mapping[str, np.ndarray],
     ax = get_axes(ax, figsize=(5.0, 3.5))
     styles = ["-", "--", ":", "-."]
     for r, (run, H) in enumerate(histories.items()):
-        H = finite_array(H, f"histories[{run!r}]", ndim=2)
+        H = nonempty(finite_array(H, f"histories[{run!r}]", ndim=2), f"histories[{run!r}]")
         names = list(layer_names) if layer_names else [f"W{j + 1}" for j in range(H.shape[1])]
         for j in range(H.shape[1]):
             ax.plot(np.arange(H.shape[0]), H[:, j], styles[r % len(styles)], color=f"C{j}",

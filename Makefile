@@ -16,7 +16,7 @@ help:
 	@echo "make test   - set up .venv with test extras and run everything CI runs"
 	@echo "make bench  - run the benchmarks (ratios against reference libraries)"
 	@echo "make exercises - regenerate exercises/ and book/practice/ from solutions/"
-	@echo "make grade SUBMISSIONS=dir [OUT=grading-out JOBS=2] - grade student notebooks"
+	@echo "make grade SUBMISSIONS=dir [OUT=grading-out JOBS=2 EXERCISES='id ...'] - grade student notebooks"
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "normcourse needs Python 3.11, got " + sys.version'
@@ -66,8 +66,10 @@ exercises: $(TEST_STAMP)
 SUBMISSIONS ?= submissions
 OUT ?= grading-out
 JOBS ?= 2
+EXERCISES ?=
 grade: $(TEST_STAMP)
-	@$(BIN)/normcourse grade $(SUBMISSIONS) --out $(OUT) --jobs $(JOBS); rc=$$?; \
+	@$(BIN)/normcourse grade $(SUBMISSIONS) --out $(OUT) --jobs $(JOBS) \
+	  $(foreach e,$(EXERCISES),--exercise $(e)); rc=$$?; \
 	if [ $$rc -eq 1 ]; then echo "some submissions had problems: see the notes column of $(OUT)/grades.csv"; \
 	elif [ $$rc -ne 0 ]; then exit $$rc; fi
 

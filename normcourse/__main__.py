@@ -49,6 +49,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="output folder: grades.csv, <student>/feedback.md, <student>/results.json")
     g.add_argument("--solutions", type=Path, default=Path("solutions"),
                    help="folder of solution notebooks (default: ./solutions)")
+    g.add_argument("--exercise", action="append", metavar="ID", dest="exercises",
+                   help="grade only this exercise (repeatable): the run is one assignment, "
+                        "and its gradebook and feedback mention no other exercise")
     g.add_argument("--jobs", "-j", type=int, default=1, help="submissions graded in parallel")
     g.add_argument("--timeout", type=float, default=10.0,
                    help="wall-clock seconds per check (default: 10)")
@@ -121,6 +124,7 @@ def _grade(args: argparse.Namespace) -> int:
         limits=limits,
         sandbox=args.sandbox,
         progress=not args.no_progress,
+        exercise_ids=args.exercises,
     )
     n = len(run.results)
     bad = sum(1 for r in run.results if r.problems)

@@ -498,6 +498,38 @@ def test_cli_grade_end_to_end(tmp_path: Path) -> None:
     assert "ZeroDivisionError" in (out / "grades.csv").read_text()
 
 
+def test_cli_grade_one_assignment_scopes_gradebook_feedback_and_results(tmp_path: Path) -> None:
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    _student(subs, "alice", KKT_RIGHT)
+    _student(subs, "bob", "def solve_kkt(y, C):\n    return y, 0.0")
+    # bob also hands in a notebook of another exercise: reported, not graded
+    (subs / "bob" / "ex-soft-threshold.md").write_text(
+        "---\nexercise: {id: ex-soft-threshold}\n---\n\n```{code-cell} ipython3\nx = 1\n```\n")
+    cmd = [sys.executable, "-m", "normcourse", "grade", str(subs), "--out", str(out),
+           "--solutions", str(SOLUTIONS), "--exercise", "ex-kkt-2d", "--no-progress"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stderr  # bob's stray notebook is a problem to look at
+    header = (out / "grades.csv").read_text().splitlines()[0].split(",")
+    assert header[0] == "student" and header[-3:] == ["total", "max", "notes"]
+    assert all(h.startswith("ex-kkt-2d") for h in header[1:-3])
+    rows = {r["student"]: r for r in csv.DictReader(open(out / "grades.csv"))}
+    assert rows["alice"]["total"] == rows["alice"]["max"] == "19"
+    assert rows["bob"]["total"] == "7" and rows["bob"]["max"] == "19"
+    assert "ex-soft-threshold, which is not in this assignment" in rows["bob"]["notes"]
+    other_ids = [p.stem for p in SOLUTIONS.glob("ex-*.md") if p.stem != "ex-kkt-2d"]
+    for student in ("alice", "bob"):
+        text = (out / student / "feedback.md").read_text()
+        text += (out / student / "results.json").read_text()
+        stray = "ex-soft-threshold.md: this notebook is ex-soft-threshold, which is not in"
+        assert not [i for i in other_ids if i in text.replace(stray, "")], student
+    assert "Total 19 / 19." in (out / "alice" / "results.json").read_text()
+    assert "Total 7 / 19." in (out / "bob" / "results.json").read_text()
+    # an id that is not an exercise stops the run before grading anything
+    bad = subprocess.run([*cmd[:-3], "--exercise", "ex-nope"], capture_output=True, text=True,
+                         timeout=60)
+    assert bad.returncode == 2 and "unknown exercise id(s) ['ex-nope']" in bad.stderr
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [

@@ -31,7 +31,7 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -304,9 +304,18 @@ def grade_notebook(
 
 
 def grade_submission(
-    sub: Submission, exercises: dict[str, Exercise], box: sb.Sandbox, limits: sb.Limits
+    sub: Submission,
+    exercises: dict[str, Exercise],
+    box: sb.Sandbox,
+    limits: sb.Limits,
+    others: Iterable[str] = (),
 ) -> StudentResult:
-    """Grade one student; never raises (an internal error becomes a problem, score 0)."""
+    """Grade one student; never raises (an internal error becomes a problem, score 0).
+
+    ``exercises`` are the assignment; a notebook recognised as one of ``others`` (exercises
+    outside the assignment) is reported and not graded.
+    """
+    others = tuple(others)
     t0 = time.monotonic()
     res = StudentResult(sub.student, sub.slug, problems=list(sub.problems))
     best: dict[str, tuple[float, dict[str, ItemResult], NotebookReport]] = {}
@@ -319,7 +328,12 @@ def grade_submission(
                 res.problems.append(f"{rel}: {exc}")
                 res.notebooks.append(NotebookReport(rel, None, problems=[str(exc)]))
                 continue
-            ex_id = identify(nb, cells, path, exercises)
+            ex_id = identify(nb, cells, path, [*exercises, *others])
+            if ex_id is not None and ex_id not in exercises:
+                msg = f"this notebook is {ex_id}, which is not in this assignment: not graded"
+                res.problems.append(f"{rel}: {msg}")
+                res.notebooks.append(NotebookReport(rel, None, problems=[msg]))
+                continue
             if ex_id is None:
                 msg = ("could not tell which exercise this notebook is (no exercise id in its "
                        "metadata, no check(\"ex-…\") call, no exercise id in the file name)")
@@ -522,11 +536,16 @@ def grade(
     limits: sb.Limits | None = None,
     sandbox: str = "auto",
     progress: bool = True,
+    exercise_ids: Sequence[str] | None = None,
 ) -> GradeRun:
     """Grade every submission; write ``grades.csv``, feedback and ``results.json`` to ``out``.
 
-    ``ValueError`` for bad arguments (missing folders, overlapping paths, ``jobs`` < 1,
-    an invalid exercise spec); nothing a submission does raises.
+    ``exercise_ids`` makes the run one assignment: only those exercises are graded, and the
+    gradebook, every feedback file and results.json mention no other exercise (a notebook
+    of another exercise is reported as not graded). Default: every exercise in
+    ``solutions``. ``ValueError`` for bad arguments (missing folders, overlapping paths,
+    ``jobs`` < 1, an unknown exercise id, an invalid exercise spec); nothing a submission
+    does raises.
     """
     if isinstance(jobs, bool) or not isinstance(jobs, int) or not 1 <= jobs <= 64:
         raise ValueError(f"jobs must be an integer between 1 and 64, got {jobs!r}")
@@ -537,6 +556,17 @@ def grade(
     limits = limits or sb.Limits()
     t0 = time.monotonic()
     exercises = load_exercises(solutions)
+    others: tuple[str, ...] = ()
+    if exercise_ids is not None:
+        ids = list(dict.fromkeys(exercise_ids))
+        unknown = [i for i in ids if i not in exercises]
+        if not ids or unknown:
+            raise ValueError(
+                f"unknown exercise id(s) {unknown or ids} for this assignment; the solutions "
+                f"folder has {sorted(exercises)}"
+            )
+        others = tuple(i for i in exercises if i not in ids)
+        exercises = {i: exercises[i] for i in ids}
     subs = discover(submissions)
     box = sb.Sandbox.detect(sandbox)
     note = box.describe()
@@ -548,7 +578,8 @@ def grade(
 
         bar = tqdm(total=len(subs), unit="submission", desc="grading")
     with cf.ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(grade_submission, s, exercises, box, limits): s for s in subs}
+        futures = {pool.submit(grade_submission, s, exercises, box, limits, others): s
+                   for s in subs}
         for fut in cf.as_completed(futures):
             s = futures[fut]
             try:

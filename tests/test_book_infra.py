@@ -164,3 +164,36 @@ def test_nbval_honours_raises_exception_tag(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stdout
     assert "2 passed" in proc.stdout
+
+
+def _hidden_claim_book(book: Path, claim: str) -> None:
+    book.mkdir()
+    (book / "_config.yml").write_text(
+        "title: tiny\nonly_build_toc_files: true\n"
+        "execute:\n  execute_notebooks: force\n  raise_on_error: true\n"
+    )
+    (book / "_toc.yml").write_text("format: jb-book\nroot: page\n")
+    (book / "page.md").write_text(
+        NOTEBOOK_HEADER
+        + "# Page\n\n```{code-cell} ipython3\nvalue = 6 * 7\nprint(value)\n```\n\n"
+        + "```{code-cell} ipython3\n:tags: [remove-cell]\n\n"
+        + f"assert {claim}, 'pinned claim broke'\n```\n"
+    )
+
+
+def test_hidden_claim_cells_run_in_the_build_and_stay_out_of_the_html(tmp_path: Path) -> None:
+    """Pages pin their claims in cells tagged remove-cell: the build executes them (a broken
+    claim fails it) and the reader never sees them."""
+    good = tmp_path / "good"
+    _hidden_claim_book(good, "value == 42")
+    html = _build(good)
+    assert "42" in html and "assert" not in html and "pinned claim" not in html
+
+    bad = tmp_path / "bad"
+    _hidden_claim_book(bad, "value == 41")
+    proc = subprocess.run(
+        [str(BIN / "jupyter-book"), "build", str(bad), "-W", "-n", "--keep-going"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode != 0
+    assert "pinned claim broke" in proc.stdout + proc.stderr

@@ -8,7 +8,9 @@ Exit codes
    a problem (unreadable or unidentified notebook, a cell or check that crashed, hung or
    hit a limit — see the ``notes`` column of ``grades.csv``);
    ``release --check``: generated files are out of date
-2  usage error: bad arguments, missing folders, an invalid exercise spec
+2  usage error: bad arguments, missing folders, an invalid exercise spec; ``grade``: the
+   preflight failed (a reference solution does not earn full marks in the sandbox, e.g.
+   because the worker cannot import normcourse) — no student was graded
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from pathlib import Path
 
 EPILOG = """\
 exit codes: 0 ok; 1 some submissions had problems (grade) or generated files are stale
-(release --check); 2 usage error (bad arguments, missing folders, invalid spec)."""
+(release --check); 2 usage error (bad arguments, missing folders, invalid spec) or a
+failed preflight (a reference solution does not earn full marks in the sandbox)."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -52,6 +55,12 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--exercise", action="append", metavar="ID", dest="exercises",
                    help="grade only this exercise (repeatable): the run is one assignment, "
                         "and its gradebook and feedback mention no other exercise")
+    g.add_argument("--secret", default=None,
+                   help="grading secret: hidden checks draw their inputs from it (default: "
+                        "$NORMCOURSE_GRADING_SECRET, else none — the published inputs, "
+                        "fine for self-study, not for credit)")
+    g.add_argument("--no-preflight", action="store_true",
+                   help="skip grading the reference solutions first (not recommended)")
     g.add_argument("--jobs", "-j", type=int, default=1, help="submissions graded in parallel")
     g.add_argument("--timeout", type=float, default=10.0,
                    help="wall-clock seconds per check (default: 10)")
@@ -125,6 +134,8 @@ def _grade(args: argparse.Namespace) -> int:
         sandbox=args.sandbox,
         progress=not args.no_progress,
         exercise_ids=args.exercises,
+        secret=args.secret,
+        preflight=not args.no_preflight,
     )
     n = len(run.results)
     bad = sum(1 for r in run.results if r.problems)

@@ -182,7 +182,7 @@ def audit(
                 (folder / f"{ex.id}.md").write_text(text, encoding="utf-8")
                 who[student] = (ex.id, m)
         run = grader.grade(subs_dir, out_dir, sol_dir, jobs=jobs, limits=limits,
-                           sandbox=sandbox, progress=progress)
+                           sandbox=sandbox, progress=progress, preflight=False)
     results = run.by_student()
     audits = []
     for _, ex, nb in loaded:

@@ -59,7 +59,7 @@ class Exercise:
         return self.spec.id
 
 
-def load_exercises(solutions: Path) -> dict[str, Exercise]:
+def load_exercises(solutions: Path, secret: str | None = None) -> dict[str, Exercise]:
     """Every exercise of ``solutions/`` with its tasks; ``ValueError`` if anything is off."""
     solutions = Path(solutions)
     if not solutions.is_dir():
@@ -72,7 +72,7 @@ def load_exercises(solutions: Path) -> dict[str, Exercise]:
         ex, nb = sp.load_solution(path)
         refs = sp.reference_functions(ex, nb)
         try:
-            tasks = [sp.make_task(c, refs) for c in ex.checks]
+            tasks = [sp.make_task(c, refs, secret, ex.id) for c in ex.checks]
         except Exception as exc:
             raise ValueError(
                 f"{path}: could not build the checks: {type(exc).__name__}: {exc}"
@@ -422,12 +422,18 @@ def feedback_md(r: StudentResult, exercises: dict[str, Exercise], sandbox_note: 
     if general:
         out += ["## Problems with the submission", ""]
         out += [f"- {_md_escape(p)}" for p in general] + [""]
+    ungraded = [n for n in r.notebooks if n.exercise is None]
+    if ungraded:
+        out += ["## Notebooks that were not graded", ""]
+        out += [f"- `{n.path}`: {_md_escape('; '.join(n.problems))}" for n in ungraded] + [""]
     for ex in exercises.values():
         out += [f"## {ex.id} — {ex.spec.title}: {_g(r.exercise_score(ex.id))} / "
                 f"{_g(ex.spec.max_points)}", ""]
         nbs = [n for n in r.notebooks if n.exercise == ex.id]
         if not nbs:
-            out += ["No notebook for this exercise was found in the submission.", ""]
+            out += ["No notebook for this exercise was found in the submission"
+                    + (" (see the notebooks that were not graded above)." if ungraded else "."),
+                    ""]
         for n in nbs:
             out.append(f"Notebook: `{n.path}`")
             bad = [c for c in n.cells if c.status != "ok"]
@@ -537,6 +543,8 @@ def grade(
     sandbox: str = "auto",
     progress: bool = True,
     exercise_ids: Sequence[str] | None = None,
+    secret: str | None = None,
+    preflight: bool = True,
 ) -> GradeRun:
     """Grade every submission; write ``grades.csv``, feedback and ``results.json`` to ``out``.
 
@@ -546,6 +554,13 @@ def grade(
     ``solutions``. ``ValueError`` for bad arguments (missing folders, overlapping paths,
     ``jobs`` < 1, an unknown exercise id, an invalid exercise spec); nothing a submission
     does raises.
+
+    ``secret`` (a grading secret; default: the ``NORMCOURSE_GRADING_SECRET`` environment
+    variable, else none, as for self-study) decides the hidden checks' inputs
+    (:func:`~normcourse.grading.spec.derived_seed`). With ``preflight`` the reference
+    solution of each exercise is graded first, in the same sandbox; if one does not earn
+    full marks, :class:`~normcourse.grading.preflight.PreflightError` (a ``ValueError``)
+    is raised before any student is graded.
     """
     if isinstance(jobs, bool) or not isinstance(jobs, int) or not 1 <= jobs <= 64:
         raise ValueError(f"jobs must be an integer between 1 and 64, got {jobs!r}")
@@ -555,7 +570,11 @@ def grade(
     _check_paths(submissions, out, solutions)
     limits = limits or sb.Limits()
     t0 = time.monotonic()
-    exercises = load_exercises(solutions)
+    if secret is None:
+        secret = os.environ.get(sp.SECRET_ENV) or None
+    if secret is not None and (not isinstance(secret, str) or not secret.strip()):
+        raise ValueError("secret must be a non-empty string (or None for self-study)")
+    exercises = load_exercises(solutions, secret)
     others: tuple[str, ...] = ()
     if exercise_ids is not None:
         ids = list(dict.fromkeys(exercise_ids))
@@ -570,6 +589,10 @@ def grade(
     subs = discover(submissions)
     box = sb.Sandbox.detect(sandbox)
     note = box.describe()
+    if preflight:
+        from normcourse.grading.preflight import check_references
+
+        check_references(exercises, box, limits, jobs)
     out.mkdir(parents=True, exist_ok=True)
     results: list[StudentResult] = []
     bar = None

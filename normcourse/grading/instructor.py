@@ -28,10 +28,14 @@ def find_solution(exercise: str, start: Path | None = None) -> Path:
 
 
 def assert_all_pass(
-    exercise: str, namespace: dict[str, Any] | None = None, path: str | Path | None = None
+    exercise: str,
+    namespace: dict[str, Any] | None = None,
+    path: str | Path | None = None,
+    secret: str | None = None,
 ) -> float:
     """Run all checks of ``exercise`` on the caller's functions; ``AssertionError`` if any fails.
 
+    ``secret`` draws the hidden inputs as a graded run with that grading secret would.
     Returns the score (the maximum, when it returns).
     """
     spec_path = Path(path) if path is not None else find_solution(exercise)
@@ -44,7 +48,7 @@ def assert_all_pass(
     failures = []
     score = 0.0
     for check in ex.checks:
-        task = sp.make_task(check, refs)
+        task = sp.make_task(check, refs, secret, ex.id)
         fn = namespace.get(check.function)
         if not callable(fn):
             failures.append(f"{check.name}: {check.function} is not defined")

@@ -39,7 +39,9 @@ under the key ``exercise``::
 Expressions (``let``, the arguments of ``call``, ``expect`` and a ``reference`` other than
 ``solution``) are Python, evaluated **in the grader's process** (or, for public checks, in
 the student's own kernel by ``check``) with ``np``, ``rng`` (``np.random.default_rng``) and
-the modules of ``normcourse`` named in :data:`LIBRARY_MODULES` in scope;
+the modules of ``normcourse`` named in :data:`LIBRARY_MODULES` in scope; ``rng(k)`` and
+``seed(k)`` are secret-derived in hidden checks (:func:`derived_seed`), so hidden inputs
+should be drawn through them (``datasets.x(seed=seed(3))``, ``rng(0).normal(size=5)``);
 ``reference`` and ``expect`` also see the reference functions, and ``expect`` sees the
 call's arguments by parameter name. ``reference: solution`` means the function defined between
 the ``### BEGIN SOLUTION`` / ``### END SOLUTION`` markers of the notebook itself (the
@@ -420,16 +422,59 @@ def input_namespace(*sources: str) -> dict[str, Any]:
 
     wanted = _names_in(*sources) if sources else {
         "datasets", "penalties", "solvers", "constrained"}
-    ns: dict[str, Any] = {"__builtins__": builtins, "np": np, "rng": np.random.default_rng}
+    ns: dict[str, Any] = {"__builtins__": builtins, "np": np, "rng": np.random.default_rng,
+                          "seed": int}
     for name in LIBRARY_MODULES:
         if name in wanted:
             ns[name] = importlib.import_module(f"normcourse.{name}")
     return ns
 
 
-def evaluate_args(check: CheckSpec) -> dict[str, Any]:
-    """The check's arguments as plain values, by parameter name (in parameter order)."""
+SECRET_ENV = "NORMCOURSE_GRADING_SECRET"
+
+
+def derived_seed(secret: str | None, exercise: str, check: str, k: int) -> int:
+    """The seed a hidden check's ``rng(k)`` / ``seed(k)`` stands for under a grading secret.
+
+    Without a secret (self-study) it is ``k`` itself, so the published check definitions
+    say exactly which inputs are used. With one it is the first 64 bits of
+    SHA-256(secret, exercise id, check name, k): the same secret gives the same inputs
+    (reproducible grades), and without the secret the inputs cannot be predicted.
+    """
+    if isinstance(k, bool) or not isinstance(k, int | np.integer):
+        raise ValueError(f"rng(k) / seed(k) in a check need an integer k, got {k!r}")
+    if not secret:
+        return int(k)
+    import hashlib
+
+    digest = hashlib.sha256("\0".join((secret, exercise, check, str(int(k)))).encode())
+    return int.from_bytes(digest.digest()[:8], "big")
+
+
+def _seeding(check: CheckSpec, secret: str | None, exercise: str) -> dict[str, Any]:
+    """``rng`` and ``seed`` for one check: secret-derived for hidden checks only (public
+    checks must give the student's self-check the published inputs)."""
+    key = secret if check.hidden else None
+
+    def seed(k: int = 0) -> int:
+        return derived_seed(key, exercise, check.name, k)
+
+    def rng(k: int = 0) -> np.random.Generator:
+        return np.random.default_rng(seed(k))
+
+    return {"rng": rng, "seed": seed}
+
+
+def evaluate_args(
+    check: CheckSpec, secret: str | None = None, exercise: str = ""
+) -> dict[str, Any]:
+    """The check's arguments as plain values, by parameter name (in parameter order).
+
+    ``rng(k)`` and ``seed(k)`` in the expressions draw from :func:`derived_seed`: with a
+    grading ``secret`` a hidden check's inputs change, a public check's never do.
+    """
     ns = input_namespace(*(e for _, e in check.let), *(e for _, e in check.args))
+    ns.update(_seeding(check, secret, exercise))
     for name, expr in check.let:
         ns[name] = eval(expr, ns)
     return {p: to_plain(eval(expr, ns)) for p, expr in check.args}
@@ -500,9 +545,15 @@ def expected_value(
     return to_plain(refs[check.function](*copy.deepcopy(list(args.values()))))
 
 
-def make_task(check: CheckSpec, refs: Mapping[str, Callable[..., Any]]) -> Task:
-    """Evaluate a check's inputs and expected answer and prepare its comparator."""
-    args = evaluate_args(check)
+def make_task(
+    check: CheckSpec,
+    refs: Mapping[str, Callable[..., Any]],
+    secret: str | None = None,
+    exercise: str = "",
+) -> Task:
+    """Evaluate a check's inputs (under ``secret``, see :func:`evaluate_args`) and its
+    expected answer, and prepare its comparator."""
+    args = evaluate_args(check, secret, exercise)
     expected = expected_value(check, args, refs)
     prepared = cmp.get(check.compare).prepare(expected, args, **check.params)
     return Task(check, args, expected, prepared)

@@ -13,7 +13,8 @@ x ↦ sign(θᵀx + b), Lagrange multipliers (dual variables) αᵢ ≥ 0, penal
   whose geometric margin is 1/‖θ‖; with ``fit_intercept=False`` the same problem with
   b = 0 (hyperplanes through the origin).
 * :func:`linearly_separable` — the linear-programming feasibility test behind its
-  ``ValueError``.
+  ``ValueError``; :func:`dispensable_points` — which points can be deleted without
+  changing the solution (all but the indispensable support vectors).
 * :func:`logistic_gd` — gradient descent on J(θ) = L(θ) + (λ/2)‖θ‖² with the logistic
   loss L(θ) = (1/n) Σᵢ log(1 + exp(−yᵢ θᵀxᵢ)) of a homogeneous model, recording a trace
   on a log-spaced grid of steps (Soudry, Hoffer, Nacson, Gunasekar & Srebro 2018: for
@@ -59,6 +60,7 @@ __all__ = [
     "angle",
     "asymptotic_offset",
     "direction_margin",
+    "dispensable_points",
     "hard_margin_svm",
     "linearly_separable",
     "logistic_gd",
@@ -338,6 +340,52 @@ def hard_margin_svm(X: Any, y: Any, fit_intercept: bool = True) -> SVMResult:
     )
 
 
+def dispensable_points(X: Any, y: Any, fit_intercept: bool = True,
+                       svm: SVMResult | None = None) -> np.ndarray:
+    r"""Mask of the points whose deletion alone leaves the hard-margin SVM unchanged.
+
+    Deleting point k removes one constraint, so the old (θ, b) stays feasible and the
+    margin cannot shrink. It stays optimal — same θ, b and margin — if and only if the
+    KKT conditions still hold without k, i.e. some multipliers α ≥ 0 with αₖ = 0 and
+    αᵢ = 0 off the margin satisfy
+
+    .. math:: \sum_{i \ne k} \alpha_i y_i x_i = \theta, \qquad \sum_{i \ne k} \alpha_i y_i = 0
+
+    (the second equation only with an intercept); otherwise the margin strictly grows.
+    Points off the margin are always dispensable. For each point on the margin the
+    equations are solved by bounded least squares (as in :func:`hard_margin_svm`) and
+    accepted to the same relative accuracy ~1e-9.
+
+    ``svm`` may pass ``hard_margin_svm(X, y, fit_intercept)`` if already computed.
+    Returns a boolean array of length n.
+    """
+    Xa, ya = _check_data(X, y)
+    fit_intercept = _check_fit_intercept(fit_intercept)
+    if svm is None:
+        svm = hard_margin_svm(Xa, ya, fit_intercept=fit_intercept)
+    elif not isinstance(svm, SVMResult) or svm.fit_intercept != fit_intercept:
+        raise ValueError(f"svm must be the SVMResult of hard_margin_svm(X, y, "
+                         f"fit_intercept={fit_intercept})")
+    n, p = Xa.shape
+    if svm.theta.shape != (p,) or svm.functional_margins.shape != (n,):
+        raise ValueError(f"svm was computed for data of another shape than X {Xa.shape}")
+    # Same centring and scaling as hard_margin_svm: θ' = sθ, α' = s²α on (x − μ)/s.
+    mu = Xa.mean(axis=0) if fit_intercept else np.zeros(p)
+    s = float(np.max(np.linalg.norm(Xa - mu, axis=1)))
+    s = s if s > 0 else 1.0
+    A = _constraint_matrix((Xa - mu) / s, ya, fit_intercept)
+    target = np.append(s * svm.theta, 0.0) if fit_intercept else s * svm.theta
+    keep = np.ones(n, dtype=bool)
+    for k in svm.active:
+        others = svm.active[svm.active != k]
+        E = A[others].T
+        alpha, resid = _nonneg_multipliers(E, target)
+        scale = max(np.linalg.norm(target), np.linalg.norm(E, 2) * np.linalg.norm(alpha)
+                    if E.size else 0.0, 1e-300)
+        keep[k] = resid <= 1e-9 * scale
+    return keep
+
+
 def direction_margin(X: Any, y: Any, u: Any, fit_intercept: bool = True) -> np.ndarray | float:
     r"""Largest geometric margin of a hyperplane whose normal points along u.
 
@@ -379,9 +427,11 @@ def asymptotic_offset(X: Any, y: Any, lr: float, svm: SVMResult | None = None) -
 
     .. math:: \frac{\eta}{n}\,\exp(-y_i\,\tilde w^\top x_i) = \alpha_i
 
-    (their η is ours divided by n, because their loss is a sum). This holds for almost
-    every data set; here it is solved when the support vectors yᵢxᵢ form a basis of ℝᵖ
-    (p of them, linearly independent — the generic case), else ``ValueError``.
+    (their η is ours divided by n, because their loss is a sum). They prove
+    ρ_t = θ_t − θ̂ log t → w̃ for almost every data set (all but a set of measure zero)
+    whose support vectors span the data, rank X_S = rank X; here w̃ is solved when the
+    support vectors yᵢxᵢ form a basis of ℝᵖ (p of them, linearly independent), else
+    ``ValueError``.
     Consequently ∠(θ_t, θ̂) ≈ ‖P⊥w̃‖ / (‖θ̂‖ log t): the 1/log t rate, with its constant.
     """
     Xa, ya = _check_data(X, y)
@@ -493,10 +543,11 @@ def logistic_gd(
     norm whose margin GD maximises — so compare with ``hard_margin_svm(X1, y,
     fit_intercept=False)`` on the augmented X1, not with the SVM with a free b.
 
-    On linearly separable data with λ = 0 and η < 2/L, L(θ_t) → 0, ‖θ_t‖ → ∞ like log t
-    and θ_t/‖θ_t‖ → θ̂/‖θ̂‖, θ̂ the b = 0 hard-margin SVM, with an angle that decays
-    like 1/log t (Soudry et al. 2018). With λ > 0, J is strictly convex and GD converges
-    to its unique minimiser.
+    On linearly separable data with λ = 0 and η < 2/L, L(θ_t) → 0 and θ_t = θ̂ log t + ρ_t
+    with θ̂ the b = 0 hard-margin SVM and ‖ρ_t‖ = O(log log t), so θ_t/‖θ_t‖ → θ̂/‖θ̂‖ on
+    every separable data set; on almost every one (all but a set of measure zero) ρ_t
+    is bounded and the angle decays like 1/log t (Soudry et al. 2018).
+    With λ > 0, J is strictly convex and GD converges to its unique minimiser.
 
     Parameters
     ----------

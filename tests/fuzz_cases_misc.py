@@ -54,6 +54,8 @@ CASES += [
          [*_XY, Arg("fit_intercept", lambda: True, "bool")]),
     Case("margin.linearly_separable", margin.linearly_separable,
          [*_XY, Arg("fit_intercept", lambda: True, "bool")]),
+    Case("margin.dispensable_points", margin.dispensable_points,
+         [*_XY, Arg("fit_intercept", lambda: True, "bool")]),
     Case("margin.direction_margin", margin.direction_margin, [
         *_XY, Arg("u", lambda: np.array([1.0, 0.3]), "array"),
         Arg("fit_intercept", lambda: True, "bool"),

@@ -3,6 +3,7 @@
 The page's example: ``separable_blobs(n_samples=20, distance=3.0, gap=1.0, intercept=0.0,
 seed=17)``, gradient descent on the mean logistic loss from θ₀ = 0 with η = 1/β for
 10⁵ steps, recorded at 61 log-spaced steps; reference θ̂ = the b = 0 hard-margin SVM.
+The optional subsection's degenerate set is the three points ``XD``, ``YD`` below.
 """
 
 from __future__ import annotations
@@ -118,3 +119,61 @@ def test_appended_constant_feature_leads_to_the_augmented_svm() -> None:
     assert angle(run.theta, free_dir) > 3 * run.angles[-1]
     aug_margin = np.min(blobs.y * (X1 @ svm_aug.theta)) / np.linalg.norm(svm_aug.theta[:2])
     assert aug_margin < svm_free.margin - 0.03
+
+
+def test_from_scratch_numpy_loop_matches_logistic_gd(page) -> None:
+    data, _, trace, _ = page
+    X, y = data.X, data.y
+    n = len(y)
+    theta = np.zeros(X.shape[1])
+    for _ in range(1000):                       # θ ← θ + (η/n) Σ σ(−yᵢθᵀxᵢ) yᵢxᵢ
+        theta = theta + trace.lr / n * X.T @ (y / (1.0 + np.exp(y * (X @ theta))))
+    k = int(np.searchsorted(trace.steps, 1000))
+    assert trace.steps[k] == 1000
+    np.testing.assert_allclose(trace.thetas[k], theta, rtol=1e-12)
+    # the step is 1/β with β = ‖X‖₂²/(4n)
+    assert trace.lr == pytest.approx(4 * n / np.linalg.norm(X, 2) ** 2, rel=1e-12)
+
+
+XD = np.array([[1.0, 0.0], [-1.0, -1.0], [2.0, -1.0]])
+YD = np.array([1.0, -1.0, 1.0])
+
+
+def test_degenerate_set_has_a_margin_point_without_dual_weight() -> None:
+    svm = hard_margin_svm(XD, YD, fit_intercept=False)
+    # by hand: every feasible θ has θ₁ ≥ 1 (first constraint), so θ̂ = (1, 0) is optimal,
+    # and (1, 0) = α₁(1, 0) + α₂(1, 1) forces α₂ = 0 although y₂θ̂ᵀx₂ = 1
+    np.testing.assert_allclose(svm.theta, [1.0, 0.0], atol=1e-12)
+    np.testing.assert_allclose(YD * (XD @ [1.0, 0.0]), [1.0, 1.0, 2.0])
+    np.testing.assert_allclose(svm.alpha, [1.0, 0.0, 0.0], atol=1e-12)
+    assert svm.support.tolist() == [0] and svm.active.tolist() == [0, 1]
+    with pytest.raises(ValueError, match="basis"):
+        asymptotic_offset(XD, YD, 1.0, svm)
+
+
+def test_degenerate_remainder_grows_like_loglog_and_direction_still_converges() -> None:
+    svm = hard_margin_svm(XD, YD, fit_intercept=False)
+    run = logistic_gd(XD, YD, None, 100_000, record=[10**k for k in range(1, 6)],
+                      reference=svm.theta)
+    rho = run.thetas - np.outer(np.log(run.steps), svm.theta)
+    assert np.all(np.diff(rho[:, 1]) > 0) and rho[-1, 1] > 2            # keeps growing
+    gains = np.diff(rho[:, 1])
+    np.testing.assert_allclose(gains[1:], [0.463, 0.364, 0.285], atol=2e-3)
+    # e^{θ_{t,2}} ≈ log t + const: its gain per decade rises towards ln 10 from below
+    exp_gains = np.diff(np.exp(rho[:, 1]))
+    assert np.all(np.diff(exp_gains) > 0) and 1.8 < exp_gains[-1] < np.log(10)
+    # the gains shrink about as slowly as those of log log t
+    ll_gains = np.diff(np.log(np.log(run.steps)))
+    assert abs(gains[-1] / gains[-2] - ll_gains[-1] / ll_gains[-2]) < 0.05
+    deg = np.degrees(run.angles)
+    assert np.argmax(deg) == 2 and np.all(np.diff(deg[2:]) < 0)         # peak at t = 10³
+
+
+def test_perturbing_the_degenerate_point_removes_the_degeneracy() -> None:
+    for shift, support in ((-0.1, [0]), (0.1, [0, 1])):
+        X = XD.copy()
+        X[1, 0] += shift                                    # outwards / inwards
+        svm = hard_margin_svm(X, YD, fit_intercept=False)
+        assert svm.support.tolist() == support
+        assert svm.active.tolist() == support                # nothing on the margin with α = 0
+        assert np.all(svm.alpha[support] > 0.05)

@@ -23,6 +23,7 @@ from normcourse.margin import (
     angle,
     asymptotic_offset,
     direction_margin,
+    dispensable_points,
     hard_margin_svm,
     linearly_separable,
     logistic_gd,
@@ -163,6 +164,71 @@ def test_svm_degenerate_configuration() -> None:
         np.testing.assert_allclose(r.theta / np.linalg.norm(r.theta), [1, 0], atol=1e-10)
     one_d = hard_margin_svm([[0.0], [1.0], [3.0]], [-1, 1, 1])
     assert one_d.theta[0] == pytest.approx(2.0) and one_d.b == pytest.approx(-1.0)
+
+
+def _margins_without_each(X: np.ndarray, y: np.ndarray, fit_intercept: bool) -> np.ndarray:
+    """Brute force: the SVM margin after deleting each point in turn."""
+    out = []
+    for k in range(len(y)):
+        keep = np.delete(np.arange(len(y)), k)
+        out.append(hard_margin_svm(X[keep], y[keep], fit_intercept=fit_intercept).margin)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("case", ["blobs", "blobs0", "lattice", "duplicate", "six"])
+def test_dispensable_points_match_brute_force_deletion(case: str) -> None:
+    """Deleting a point never shrinks the margin; it stays exactly the same precisely
+    for the points the KKT test calls dispensable, and grows for all others."""
+    fit_intercept = case != "blobs0"
+    if case in ("blobs", "blobs0"):
+        d = _blobs(7, n=16, intercept=0.8 if fit_intercept else 0.0)
+        X, y = d.X, d.y
+    elif case == "lattice":
+        rng = np.random.default_rng(0)
+        X = np.unique(rng.integers(-4, 5, size=(40, 2)), axis=0).astype(float)
+        y = np.where(X.sum(axis=1) >= 1, 1.0, -1.0)
+    elif case == "duplicate":
+        d = _blobs(2, n=14)
+        r = hard_margin_svm(d.X, d.y)
+        k = int(r.support[0])
+        X, y = np.vstack([d.X, d.X[k]]), np.append(d.y, d.y[k])
+    else:
+        X = np.array([[1, 0], [1, 1], [1, -1], [-1, 0], [-1, 1], [-1, -1], [3, 0]], float)
+        y = np.array([1, 1, 1, -1, -1, -1, 1.0])
+    r = hard_margin_svm(X, y, fit_intercept=fit_intercept)
+    mask = dispensable_points(X, y, fit_intercept=fit_intercept)
+    np.testing.assert_array_equal(mask, dispensable_points(X, y, fit_intercept, svm=r))
+    assert mask.dtype == bool and mask.shape == y.shape
+    assert np.all(mask[np.setdiff1d(np.arange(len(y)), r.active)])   # off the margin
+    m = _margins_without_each(X, y, fit_intercept)
+    assert np.all(m >= r.margin * (1 - 1e-9))                           # never shrinks
+    np.testing.assert_allclose(m[mask], r.margin, rtol=1e-8)            # unchanged
+    assert np.all(m[~mask] > r.margin * (1 + 1e-6))                     # strictly grows
+    if case in ("blobs", "blobs0"):      # general position: every support vector counts
+        assert np.flatnonzero(~mask).tolist() == r.support.tolist()
+    if case == "lattice":
+        assert len(r.active) == 8 and np.flatnonzero(~mask).tolist() == [28]
+    if case == "duplicate":              # either copy can stand in for the other
+        copies = [k, len(y) - 1]
+        assert mask[copies].all()
+        assert np.flatnonzero(~mask).tolist() == np.setdiff1d(r.support, copies).tolist()
+    if case == "six":                    # six points on the margin, all replaceable
+        assert mask.all()
+
+
+def test_dispensable_points_rejects_bad_input() -> None:
+    d = _blobs(3)
+    r = hard_margin_svm(d.X, d.y)
+    with pytest.raises(ValueError, match="fit_intercept=False"):
+        dispensable_points(d.X, d.y, fit_intercept=False, svm=r)
+    with pytest.raises(ValueError, match="svm must be"):
+        dispensable_points(d.X, d.y, svm="not a result")
+    with pytest.raises(ValueError, match="another shape"):
+        dispensable_points(d.X[:-1], d.y[:-1], svm=r)
+    with pytest.raises(ValueError, match="NaN"):
+        dispensable_points(np.full((3, 2), np.nan), [1, -1, 1])
+    with pytest.raises(ValueError, match="not linearly separable"):
+        dispensable_points([[0.0], [1.0], [2.0]], [1, -1, 1])
 
 
 def test_svm_decision_function() -> None:

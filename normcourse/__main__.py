@@ -59,6 +59,15 @@ def _parser() -> argparse.ArgumentParser:
                    help="grading secret: hidden checks draw their inputs from it (default: "
                         "$NORMCOURSE_GRADING_SECRET, else none — the published inputs, "
                         "fine for self-study, not for credit)")
+    g.add_argument("--roster", type=Path, default=None,
+                   help="class roster: a Canvas gradebook export, a Moodle grading worksheet "
+                        "or a CSV with an 'id' column; maps submissions to students and "
+                        "writes grades-<format>.csv for the LMS")
+    g.add_argument("--format", choices=("canvas", "moodle", "plain"), default=None,
+                   dest="lms_format", help="LMS file to write (default: the roster's kind)")
+    g.add_argument("--assignment", default=None,
+                   help="name of the score column in the LMS file (Canvas matches it to an "
+                        "existing assignment, e.g. 'Ridge via the SVD (12345)')")
     g.add_argument("--no-preflight", action="store_true",
                    help="skip grading the reference solutions first (not recommended)")
     g.add_argument("--jobs", "-j", type=int, default=1, help="submissions graded in parallel")
@@ -136,12 +145,20 @@ def _grade(args: argparse.Namespace) -> int:
         exercise_ids=args.exercises,
         secret=args.secret,
         preflight=not args.no_preflight,
+        roster=args.roster,
+        lms_format=args.lms_format,
+        assignment=args.assignment,
     )
     n = len(run.results)
     bad = sum(1 for r in run.results if r.problems)
     print(f"graded {n} submission(s) in {run.seconds:.1f} s; {bad} with problems")
     print(f"sandbox: {run.sandbox}")
     print(f"gradebook: {run.out / 'grades.csv'}")
+    if run.lms is not None:
+        print(f"LMS import file: {run.lms}")
+    if run.unmatched:
+        print(f"{len(run.unmatched)} submission(s) match no roster entry (graded, listed in "
+              f"grades.csv, not in the LMS file): {', '.join(run.unmatched)}")
     return run.exit_code
 
 

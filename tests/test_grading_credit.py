@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"
 KKT = "ex-kkt-2d"
 
+KKT_WRONG = "def solve_kkt(y, C):\n    return y, 0.0"
 KKT_RIGHT = """\
 import numpy as np
 def solve_kkt(y, C):
@@ -166,3 +167,92 @@ def test_unidentified_notebook_reason_reaches_the_feedback(tmp_path: Path) -> No
     fb = (out / "carol" / "feedback.md").read_text()
     assert "## Notebooks that were not graded" in fb
     assert "could not tell which exercise this notebook is" in fb
+
+
+# ------------------------------------------------------------------ LMS rosters
+
+CANVAS_ROSTER = """\
+Student,ID,SIS User ID,SIS Login ID,Section
+    Points Possible,,,,
+"Adams, Alice",10001,S1,alice,Sec 1
+"Builder, Bob",10002,S2,bob,Sec 1
+"Carter, Carol",10003,S3,carol,Sec 2
+"""
+
+
+def _file(folder: Path, name: str, body: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(
+        "---\nexercise: {id: ex-kkt-2d}\n---\n\n```{code-cell} ipython3\n" + body + "\n```\n")
+
+
+def test_canvas_download_and_roster_give_a_csv_canvas_imports(tmp_path: Path) -> None:
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    # Canvas's bulk download: one flat folder, <lastfirst>[_LATE]_<user id>_<submission id>_<file>
+    _file(subs, "adamsalice_10001_50001_ex-kkt-2d.md", KKT_RIGHT)
+    _file(subs, "builderbob_LATE_10002_50002_ex-kkt-2d.md", KKT_WRONG)
+    _file(subs, "zedzed_99999_50009_ex-kkt-2d.md", KKT_RIGHT)       # not on the roster
+    roster = tmp_path / "roster.csv"
+    roster.write_text(CANVAS_ROSTER)
+    proc = _grade(subs, out, "--roster", str(roster), "--assignment", "KKT in 2-D (777)")
+    assert proc.returncode == 1, proc.stderr   # a late and an unmatched submission to look at
+    assert "zedzed_99999_50009_ex-kkt-2d.md" in proc.stdout and "match no roster" in proc.stdout
+    rows = list(csv.reader(open(out / "grades-canvas.csv")))
+    # Canvas: its identifier columns, one column per assignment, an optional Points Possible
+    # row; every other column would become a new assignment
+    assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section",
+                       "KKT in 2-D (777)"]
+    assert rows[1] == ["Points Possible", "", "", "", "", "19"]
+    assert rows[2:] == [["Adams, Alice", "10001", "S1", "alice", "Sec 1", "19"],
+                        ["Builder, Bob", "10002", "S2", "bob", "Sec 1", "7"],
+                        ["Carter, Carol", "10003", "S3", "carol", "Sec 2", "0"]]
+    detail = _rows(out)     # the per-check detail keeps its own file, unmatched included
+    assert set(detail) == {"Adams, Alice [10001]", "Builder, Bob [10002]",
+                           "zedzed_99999_50009_ex-kkt-2d"}
+    assert "late" in detail["Builder, Bob [10002]"]["notes"]
+
+
+def test_moodle_folders_and_plain_roster(tmp_path: Path) -> None:
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    _student(subs, "Alice Adams_301_assignsubmission_file_", KKT_RIGHT, "answer.md")
+    _student(subs, "Bob Builder_302_assignsubmission_file_", KKT_WRONG)
+    worksheet = tmp_path / "worksheet.csv"
+    worksheet.write_text(
+        "Identifier,Full name,Email address,Status,Grade,Maximum Grade\n"
+        "Participant 301,Alice Adams,alice@example.org,Submitted,,19\n"
+        "Participant 302,Bob Builder,bob@example.org,Submitted,,19\n"
+        "Participant 303,Carol Carter,carol@example.org,No submission,,19\n")
+    proc = _grade(subs, out, "--roster", str(worksheet))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    rows = list(csv.DictReader(open(out / "grades-moodle.csv")))
+    assert list(rows[0]) == ["Identifier", "Full name", "Email address", "Grade",
+                             "Maximum Grade", "Feedback comments"]
+    assert [(r["Identifier"], r["Grade"], r["Maximum Grade"]) for r in rows] == [
+        ("Participant 301", "19", "19"), ("Participant 302", "7", "19"),
+        ("Participant 303", "0", "19")]
+    assert rows[2]["Feedback comments"] == "no submission"
+    # a plain roster: folders named by id
+    plain = tmp_path / "ids.csv"
+    plain.write_text("id,name\nalice,Alice Adams\ncarol,Carol Carter\n")
+    subs2, out2 = tmp_path / "subs2", tmp_path / "out2"
+    _student(subs2, "alice", KKT_RIGHT)
+    proc = _grade(subs2, out2, "--roster", str(plain), "--format", "plain")
+    assert proc.returncode == 0, proc.stderr
+    rows = list(csv.reader(open(out2 / "grades-plain.csv")))
+    assert rows[0][:2] == ["id", "name"] and rows[0][3:] == ["points_possible", "notes"]
+    assert rows[1:] == [["alice", "Alice Adams", "19", "19", ""],
+                        ["carol", "Carol Carter", "0", "19", "no submission"]]
+
+
+def test_roster_errors_are_clear(tmp_path: Path) -> None:
+    from normcourse.grading import roster
+
+    bad = tmp_path / "r.csv"
+    bad.write_text("name,score\nalice,1\n")
+    with pytest.raises(ValueError, match="cannot tell its kind"):
+        roster.read_roster(bad)
+    bad.write_text("id,name\nalice,A\nalice,B\n")
+    with pytest.raises(ValueError, match="duplicate student 'alice'"):
+        roster.read_roster(bad)
+    with pytest.raises(ValueError, match="roster file not found"):
+        roster.read_roster(tmp_path / "nope.csv")

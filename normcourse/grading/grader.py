@@ -29,6 +29,7 @@ import io
 import json
 import os
 import re
+import shutil
 import tempfile
 import time
 from collections.abc import Iterable, Sequence
@@ -512,11 +513,13 @@ class GradeRun:
     sandbox: str
     out: Path
     seconds: float = 0.0
+    lms: Path | None = None  # the LMS import file, with a roster
+    unmatched: list[str] = field(default_factory=list)  # submissions on no roster entry
 
     @property
     def exit_code(self) -> int:
         """0 when every submission was graded without problems, 1 otherwise."""
-        return 1 if any(r.problems for r in self.results) else 0
+        return 1 if self.unmatched or any(r.problems for r in self.results) else 0
 
     def by_student(self) -> dict[str, StudentResult]:
         """Results keyed by student name."""
@@ -545,6 +548,9 @@ def grade(
     exercise_ids: Sequence[str] | None = None,
     secret: str | None = None,
     preflight: bool = True,
+    roster: str | Path | None = None,
+    lms_format: str | None = None,
+    assignment: str | None = None,
 ) -> GradeRun:
     """Grade every submission; write ``grades.csv``, feedback and ``results.json`` to ``out``.
 
@@ -561,6 +567,11 @@ def grade(
     solution of each exercise is graded first, in the same sandbox; if one does not earn
     full marks, :class:`~normcourse.grading.preflight.PreflightError` (a ``ValueError``)
     is raised before any student is graded.
+
+    ``roster`` (a Canvas gradebook export, a Moodle grading worksheet or a CSV with an
+    ``id`` column, see :mod:`~normcourse.grading.roster`) maps submissions to students and
+    writes ``grades-<lms_format>.csv`` (default: the roster's kind) with one score column
+    named ``assignment`` (default: the exercise title, or the ids joined by " + ").
     """
     if isinstance(jobs, bool) or not isinstance(jobs, int) or not 1 <= jobs <= 64:
         raise ValueError(f"jobs must be an integer between 1 and 64, got {jobs!r}")
@@ -587,6 +598,19 @@ def grade(
         others = tuple(i for i in exercises if i not in ids)
         exercises = {i: exercises[i] for i in ids}
     subs = discover(submissions)
+    matched = None
+    if roster is not None:
+        from normcourse.grading import roster as rs
+
+        book = rs.read_roster(roster)
+        lms_format = lms_format or book.kind
+        if lms_format not in rs.FORMATS:
+            raise ValueError(f"lms_format must be one of {rs.FORMATS}, got {lms_format!r}")
+        workdir = Path(tempfile.mkdtemp(prefix="normcourse-roster-"))
+        matched = rs.regroup(subs, book, workdir)
+        subs = matched.submissions
+    elif lms_format is not None:
+        raise ValueError("lms_format needs a roster (--roster FILE)")
     box = sb.Sandbox.detect(sandbox)
     note = box.describe()
     if preflight:
@@ -624,4 +648,12 @@ def grade(
         bar.close()
     results.sort(key=lambda r: r.student)
     atomic_write(out / "grades.csv", grades_csv(results, exercises))
-    return GradeRun(results, exercises, note, out, time.monotonic() - t0)
+    run = GradeRun(results, exercises, note, out, time.monotonic() - t0)
+    if matched is not None:
+        name = assignment or (next(iter(exercises.values())).spec.title if len(exercises) == 1
+                              else " + ".join(exercises))
+        points = sum(ex.spec.max_points for ex in exercises.values())
+        run.lms = rs.write_lms(out, book, lms_format, name, points, results, matched.keys)
+        run.unmatched = matched.unmatched
+        shutil.rmtree(workdir, ignore_errors=True)
+    return run

@@ -8,6 +8,13 @@ kernels the group penalty, the solvers' screening and the selection helpers shar
 * :func:`group_norms` — ‖θ_g‖₂ per group;
 * :func:`group_shrink` — θ_g ← max(0, 1 − τ_g/‖θ_g‖₂)·θ_g, the proximal operator of
   Σ_g τ_g‖θ_g‖₂ (numpy), and :func:`group_shrink_torch` (torch).
+
+Two checked helpers connect the matrix view and the vector view of the groups:
+
+* :func:`row_groups` — the rows of a d × m matrix W as index groups of θ = vec(W), for the
+  functions that take a 1-D θ and a list of groups (``selection.group_support``);
+* :func:`layer_input_norms` — ‖W_{:,j}‖₂ for every input j of a torch-layout layer weight
+  (outputs × inputs): input j is switched off exactly when its column is zero.
 """
 
 from __future__ import annotations
@@ -18,9 +25,17 @@ from typing import Any
 
 import numpy as np
 
-from normcourse._validate import array_shape
+from normcourse._validate import array_shape, finite_array, nonempty, positive_int
 
-__all__ = ["Groups", "check_group_input", "group_norms", "group_shrink", "group_shrink_torch"]
+__all__ = [
+    "Groups",
+    "check_group_input",
+    "group_norms",
+    "group_shrink",
+    "group_shrink_torch",
+    "layer_input_norms",
+    "row_groups",
+]
 
 
 class Groups:
@@ -157,3 +172,41 @@ def group_shrink_torch(w: Any, tau: Any, grp: Groups | None) -> Any:
         row_scale = torch.ones(w.shape[0], dtype=w.dtype, device=w.device)
         row_scale[idx] = scale[gid]
     return w * row_scale.reshape((-1,) + (1,) * (w.ndim - 1)) + 0.0
+
+
+# ------------------------------------------------------------- matrix rows and layer inputs
+
+
+def row_groups(shape: Sequence[int]) -> list[np.ndarray]:
+    r"""The rows of a d × m matrix W as index groups of its flattening θ = W.ravel().
+
+    In C order, entry W_{i,k} is θ_{i·m + k}, so row i is the group
+
+        g_i = {i·m, i·m + 1, …, i·m + m − 1},   ‖θ_{g_i}‖₂ = ‖W_{i,:}‖₂ .
+
+    Functions that take a 1-D θ and a list of groups then see the rows of W, e.g.
+    ``selection.group_support(W.ravel(), row_groups(W.shape))`` marks the inputs (rows) that
+    W still uses. ``shape`` must be a pair (d, m) of integers ≥ 1 (``ValueError`` otherwise).
+    """
+    if isinstance(shape, str | bytes) or not hasattr(shape, "__len__") or len(shape) != 2:
+        raise ValueError(f"shape must be a pair (d, m) of a matrix's rows and columns, "
+                         f"got {shape!r}")
+    d = positive_int(shape[0], "shape[0]")
+    m = positive_int(shape[1], "shape[1]")
+    return [np.arange(i * m, (i + 1) * m) for i in range(d)]
+
+
+def layer_input_norms(weight: Any) -> np.ndarray:
+    r"""‖W_{:,j}‖₂ for every input j of a layer weight W of shape (outputs × inputs).
+
+    ``torch.nn.Linear`` stores its weight as (out_features × in_features), so column j holds
+    every weight that reads input j; the layer ignores input j exactly when
+    ‖W_{:,j}‖₂ = 0. For a weight W in the book's (inputs × outputs) layout pass Wᵀ.
+    Accepts a torch tensor (detached, copied to numpy) or an array; returns a float64
+    array of length ``in_features``. ``ValueError`` naming ``weight`` unless it is a finite,
+    non-empty 2-D array.
+    """
+    W = nonempty(finite_array(weight, "weight", ndim=2), "weight")
+    scale = np.max(np.abs(W), axis=0)  # per column, so that huge entries do not overflow
+    safe = np.where(scale > 0, scale, 1.0)
+    return scale * np.sqrt(np.sum((W / safe) ** 2, axis=0))

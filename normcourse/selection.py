@@ -58,6 +58,7 @@ __all__ = [
     "logistic_lambda_max",
     "path_support_metrics",
     "stability_selection",
+    "subsample_supports",
     "support_metrics",
 ]
 
@@ -404,7 +405,7 @@ class StabilityResult:
         return self.q**2 / ((2 * pi - 1) * self.freqs.shape[1])
 
 
-def stability_selection(
+def subsample_supports(
     X: Any,
     y: Any,
     lams: Any,
@@ -415,18 +416,18 @@ def stability_selection(
     *,
     l1_ratio: float = 0.5,
     tol: float = 1e-6,
-) -> StabilityResult:
-    r"""Stability selection: how often each variable is selected on random subsamples.
+) -> np.ndarray:
+    r"""The selected sets on seeded random subsamples: the building block of
+    :func:`stability_selection`.
 
     For b = 1 … B (B = ``n_resamples``) draw a subsample I_b of ⌊``fraction``·n⌋ rows
-    without replacement (seeded), fit the whole path on (X_{I_b}, y_{I_b}) with warm
-    starts, and record Ŝ_b(λ) = {j : θ̂_j ≠ 0}. The output is
+    without replacement (``np.random.default_rng(seed)``, one ``choice`` per subsample),
+    fit the whole path on (X_{I_b}, y_{I_b}) with warm starts along ``lams``, and record
 
-        Π̂_j(λ) = (1/B) Σ_b 1[j ∈ Ŝ_b(λ)]  ∈ [0, 1]
+        S[b, l, j] = 1[θ̂_j(λ_l; I_b) ≠ 0]   (a boolean array of shape (B, n_lams, p)).
 
-    for every λ in ``lams`` and every variable j. ``method="lasso"`` penalises λ‖θ‖₁;
-    ``"enet"`` uses sklearn's α = λ at fixed ``l1_ratio`` (see :func:`cross_validate_path`).
-    The stable set is {j : max_λ Π̂_j(λ) ≥ π_thr} (:meth:`StabilityResult.stable_set`).
+    ``method="lasso"`` penalises λ‖θ‖₁; ``"enet"`` uses sklearn's α = λ at fixed
+    ``l1_ratio`` ρ, i.e. λρ‖θ‖₁ + (λ(1−ρ)/2)‖θ‖² (see :func:`cross_validate_path`).
     """
     Xa = finite_array(X, "X", ndim=2)
     ya = finite_array(y, "y", ndim=1)
@@ -445,14 +446,42 @@ def stability_selection(
         raise ValueError(f"l1_ratio must be in (0, 1], got {l1_ratio!r}")
     tol = nonneg(tol, "tol")
     rng = np.random.default_rng(random_seed(seed))
-    counts = np.zeros((grid.size, p))
-    union_sizes = np.empty(B)
+    out = np.empty((B, grid.size, p), dtype=bool)
     for b in range(B):
         rows = np.sort(rng.choice(n, size=m, replace=False))
-        sel = _path(Xa[rows], ya[rows], grid, method, rho, None, None, tol) != 0
-        counts += sel
-        union_sizes[b] = np.count_nonzero(sel.any(axis=0))
-    return StabilityResult(lams=grid.copy(), freqs=counts / B, n_resamples=B,
+        out[b] = _path(Xa[rows], ya[rows], grid, method, rho, None, None, tol) != 0
+    return out
+
+
+def stability_selection(
+    X: Any,
+    y: Any,
+    lams: Any,
+    n_resamples: int = 100,
+    fraction: float = 0.5,
+    seed: int = 0,
+    method: str = "lasso",
+    *,
+    l1_ratio: float = 0.5,
+    tol: float = 1e-6,
+) -> StabilityResult:
+    r"""Stability selection: how often each variable is selected on random subsamples.
+
+    With the selected sets Ŝ_b(λ) = {j : θ̂_j ≠ 0} of :func:`subsample_supports` (same
+    arguments: B = ``n_resamples`` subsamples of ⌊``fraction``·n⌋ rows, whole path with
+    warm starts), the output is
+
+        Π̂_j(λ) = (1/B) Σ_b 1[j ∈ Ŝ_b(λ)]  ∈ [0, 1]
+
+    for every λ in ``lams`` and every variable j. ``method="lasso"`` penalises λ‖θ‖₁;
+    ``"enet"`` uses sklearn's α = λ at fixed ``l1_ratio`` (see :func:`cross_validate_path`).
+    The stable set is {j : max_λ Π̂_j(λ) ≥ π_thr} (:meth:`StabilityResult.stable_set`).
+    """
+    grid = distinct_lam_grid(lams)
+    S = subsample_supports(X, y, grid, n_resamples, fraction, seed, method,
+                           l1_ratio=l1_ratio, tol=tol)
+    union_sizes = S.any(axis=1).sum(axis=1)
+    return StabilityResult(lams=grid.copy(), freqs=S.mean(axis=0), n_resamples=S.shape[0],
                            q=float(union_sizes.mean()))
 
 
@@ -583,4 +612,36 @@ def entry_order(coefs: Any, tol: float = 0.0) -> list[int]:
     return [int(j) for j in entered[np.argsort(first, kind="stable")]]
 
 
-__all__ += ["entry_order"]
+@dataclass(frozen=True)
+class PathExit:
+    """Variable ``variable`` is nonzero at row ``leaves − 1`` of a path and zero at row
+    ``leaves``; it is nonzero again from row ``returns`` on (None if it never returns)."""
+
+    variable: int
+    leaves: int
+    returns: int | None
+
+
+def path_exits(coefs: Any, tol: float = 0.0) -> list[PathExit]:
+    r"""Every time a variable *leaves* the model along a path, in order of the rows.
+
+    ``coefs`` has shape (n_lams, p) with λ decreasing down the rows. With the active sets
+    A_k = {j : |coefs[k, j]| > tol}, variable j leaves at row k when j ∈ A_{k−1} and
+    j ∉ A_k, and returns at the first row k' > k with j ∈ A_{k'}. On the lasso path this
+    happens when a coefficient reaches zero and its sign would have to change (the
+    lasso modification of LARS, Efron et al. 2004); the order of entry alone
+    (:func:`entry_order`) does not show it. Events are sorted by (leaves, variable).
+    """
+    C = finite_array(coefs, "coefs", ndim=2)
+    if C.shape[0] == 0:
+        raise ValueError(f"coefs must have at least one row (one per λ), got shape {C.shape}")
+    active = np.abs(C) > nonneg(tol, "tol")
+    out = []
+    for k, j in zip(*np.nonzero(active[:-1] & ~active[1:]), strict=True):
+        later = np.flatnonzero(active[k + 2:, j])
+        out.append(PathExit(variable=int(j), leaves=int(k) + 1,
+                            returns=int(k) + 2 + int(later[0]) if later.size else None))
+    return sorted(out, key=lambda e: (e.leaves, e.variable))
+
+
+__all__ += ["PathExit", "entry_order", "path_exits"]

@@ -14,6 +14,7 @@ One module per chapter; every drawing function is re-exported here, so
 * :mod:`~normcourse.plotting.weight_decay` — Scheme A/B, Adam against AdamW
 * :mod:`~normcourse.plotting.margin` — max margin and implicit bias
 * :mod:`~normcourse.plotting.applications` — selection, SINDy, GANs, continual learning
+* :mod:`~normcourse.plotting.groups` — group sparsity (input norms of a layer)
 * :mod:`~normcourse.plotting.common` — shared helpers (axes, log axes, windows)
 
 Matplotlib is imported inside the functions, so importing this package is cheap.
@@ -39,6 +40,7 @@ from normcourse.plotting.capacity import (
     shadow_price_plot,
     sweep_plot,
 )
+from normcourse.plotting.groups import input_norms_plot
 from normcourse.plotting.margin import (
     angle_norm_plot,
     direction_margin_plot,
@@ -48,9 +50,13 @@ from normcourse.plotting.margin import (
     margin_plot,
 )
 from normcourse.plotting.paths import (
+    coefficient_bars_plot,
     convergence_plot,
+    estimates_plot,
     highlight_path_plot,
+    leaving_variable_plot,
     path_plot,
+    prox_maps_plot,
     shrinkage_plot,
     support_pattern_plot,
 )
@@ -77,6 +83,7 @@ __all__ = [
     "accuracy_sparsity_plot",
     "angle_norm_plot",
     "attractor_plot",
+    "coefficient_bars_plot",
     "coefficient_heatmaps",
     "constrained_2d_plot",
     "convergence_plot",
@@ -84,16 +91,20 @@ __all__ = [
     "decision_regions_plot",
     "direction_margin_plot",
     "dof_plot",
+    "estimates_plot",
     "gd_angle_plot",
     "gd_directions_plot",
     "gd_norm_plot",
     "highlight_path_plot",
+    "input_norms_plot",
     "layer_norm_plot",
+    "leaving_variable_plot",
     "margin_plot",
     "network_diagram",
     "norm_history_plot",
     "path_plot",
     "pr_path_plot",
+    "prox_maps_plot",
     "rescaling_plot",
     "ridge_shrinkage_plot",
     "robustness_curve_plot",

@@ -14,9 +14,13 @@ from normcourse._validate import finite_array, nonempty, positive
 from normcourse.plotting.common import get_axes, log_lambda_axis
 
 __all__ = [
+    "coefficient_bars_plot",
     "convergence_plot",
+    "estimates_plot",
     "highlight_path_plot",
+    "leaving_variable_plot",
     "path_plot",
+    "prox_maps_plot",
     "shrinkage_plot",
     "support_pattern_plot",
 ]
@@ -63,13 +67,28 @@ def convergence_plot(
     ax=None,
     ylabel: str = "F(θₖ) − F*",
     title: str | None = None,
-    reference_rates: bool = True,
+    reference_rates: bool | Sequence[float] = True,
+    xlabel: str = "iteration k",
 ):
     """Suboptimality against iteration k on log–log axes, one curve per method.
 
-    With ``reference_rates`` the O(1/k) and O(1/k²) guides of ISTA and FISTA are drawn,
-    anchored at the first value of the first curve.
+    ``curves[name]`` is a sequence of values, the i-th drawn at x = i + 1 (a log axis
+    has no 0); only positive values are drawn. ``reference_rates`` draws guides
+    O(1/k^a) anchored at the first drawn value of the first curve: ``True`` for a = 1
+    and 2 (ISTA and FISTA), or the exponents a to draw (e.g. ``(0.5, 1)`` for the
+    subgradient method and ISTA), ``False`` for none.
     """
+    if reference_rates is True:
+        rates: tuple[float, ...] = (1.0, 2.0)
+    elif reference_rates is False or reference_rates is None:
+        rates = ()
+    else:
+        try:
+            given = list(reference_rates)
+        except TypeError:
+            raise ValueError("reference_rates must be True, False or a sequence of "
+                             f"exponents > 0, got {reference_rates!r}") from None
+        rates = tuple(positive(a, "reference_rates") for a in given)
     ax = get_axes(ax)
     first = None
     for name, values in curves.items():
@@ -79,12 +98,15 @@ def convergence_plot(
         ax.loglog(k[keep], v[keep], lw=1.8, label=name)
         if first is None and keep.any():
             first = (k[keep][0], v[keep][0], k[-1])
-    if reference_rates and first is not None:
+    names = {0.5: "O(1/√k)", 1.0: "O(1/k)", 2.0: "O(1/k²)"}
+    styles = ["k:", "k--", "k-."]
+    if first is not None:
         k0, v0, kmax = first
         k = np.arange(k0, kmax + 1)
-        ax.loglog(k, v0 * (k0 / k), "k:", lw=1, label="O(1/k)")
-        ax.loglog(k, v0 * (k0 / k) ** 2, "k--", lw=1, label="O(1/k²)")
-    ax.set_xlabel("iteration k")
+        for i, a in enumerate(rates):
+            ax.loglog(k, v0 * (k0 / k) ** a, styles[i % 3], lw=1,
+                      label=names.get(a, f"O(1/k^{a:g})"))
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.legend(frameon=False)
     if title:
@@ -203,4 +225,130 @@ def support_pattern_plot(
         ax.set_xlabel(xlabel)
     axes[0][0].set_ylabel(ylabel)
     fig.suptitle(title, fontsize=10)
+    return fig
+
+
+def prox_maps_plot(w, maps: Mapping[str, np.ndarray], ax=None, title: str = "Proximal maps",
+                   xlabel: str = "w", ylabel: str = "prox(w)"):
+    """Scalar maps w ↦ u drawn against w (each ``maps[name]`` is u evaluated on ``w``),
+    with the identity u = w dashed for reference (e.g. soft against firm thresholding)."""
+    w = nonempty(finite_array(w, "w", ndim=1), "w")
+    if not maps:
+        raise ValueError("maps must hold at least one named curve")
+    ax = get_axes(ax, figsize=(4.5, 3.4))
+    for name, u in maps.items():
+        u = finite_array(u, f"maps[{name!r}]", ndim=1)
+        if u.shape != w.shape:
+            raise ValueError(f"maps[{name!r}] must have one value per w ({w.size}), "
+                             f"got {u.size}")
+        ax.plot(w, u, lw=1.8, label=name)
+    ax.plot(w, w, color="0.7", lw=0.8, ls="--", label="identity")
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    ax.legend(fontsize=8, loc="upper left", frameon=False)
+    return ax
+
+
+def estimates_plot(truth, estimates: Mapping[str, np.ndarray], labels: Sequence[str] | None = None,
+                   ax=None, title: str | None = None, ylabel: str = "coefficient"):
+    """True coefficients (open circles) and the estimates of several methods (markers,
+    side by side) for a few coordinates — the picture of shrinkage and bias.
+
+    ``truth`` and every ``estimates[name]`` have one entry per coordinate shown;
+    ``labels`` names the coordinates (default θ0, θ1, …).
+    """
+    t = nonempty(finite_array(truth, "truth", ndim=1), "truth")
+    if not estimates:
+        raise ValueError("estimates must hold at least one named vector")
+    if labels is not None and len(labels) != t.size:
+        raise ValueError(f"labels must have one entry per coordinate ({t.size}), "
+                         f"got {len(labels)}")
+    ax = get_axes(ax, figsize=(4.5, 3.4))
+    k = np.arange(t.size)
+    ax.scatter(k, t, marker="o", s=70, facecolors="none", edgecolors="k", label="true θ",
+               zorder=3)
+    markers = "v^sDP"
+    offsets = np.linspace(-0.25, 0.25, len(estimates)) if len(estimates) > 1 else [0.0]
+    for i, (name, est) in enumerate(estimates.items()):
+        e = finite_array(est, f"estimates[{name!r}]", ndim=1)
+        if e.shape != t.shape:
+            raise ValueError(f"estimates[{name!r}] must have {t.size} entries, got {e.size}")
+        ax.scatter(k + offsets[i], e, marker=markers[i % len(markers)], s=30, label=name,
+                   zorder=2)
+    ax.axhline(0, color="0.7", lw=0.8)
+    ax.set_xticks(k, list(labels) if labels is not None else [f"θ{j}" for j in k])
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8, frameon=False)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def coefficient_bars_plot(coefs: Mapping[str, np.ndarray], labels: Sequence[str] | None = None,
+                          ax=None, title: str | None = None, ylabel: str = "coefficient"):
+    """Grouped bars: one bar per method for every coefficient θ_j (e.g. the lasso against
+    the elastic net on groups of correlated features)."""
+    if not coefs:
+        raise ValueError("coefs must hold at least one named vector")
+    C = {name: nonempty(finite_array(c, f"coefs[{name!r}]", ndim=1), f"coefs[{name!r}]")
+         for name, c in coefs.items()}
+    p = next(iter(C.values())).size
+    if any(c.size != p for c in C.values()):
+        raise ValueError(f"every vector in coefs must have the same length ({p})")
+    if labels is not None and len(labels) != p:
+        raise ValueError(f"labels must have one entry per coefficient ({p}), got {len(labels)}")
+    ax = get_axes(ax, figsize=(7.5, 3.2))
+    idx = np.arange(p)
+    width = 0.8 / len(C)
+    for i, (name, c) in enumerate(C.items()):
+        ax.bar(idx - 0.4 + width * (i + 0.5), c, width=width, label=name)
+    ax.set_xticks(idx, list(labels) if labels is not None else [f"θ{j}" for j in idx],
+                  rotation=60, fontsize=8)
+    ax.axhline(0, color="0.5", lw=0.8)
+    ax.set_ylabel(ylabel)
+    ax.legend(frameon=False, fontsize=8)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def leaving_variable_plot(lams, coefs, variable: int, out: tuple[float, float],
+                          labels: Sequence[str] | None = None, title: str | None = None):
+    """A regularization path with one variable that leaves the model highlighted.
+
+    Left: the whole path θ̂(λ) (λ decreasing to the right), ``variable`` in colour.
+    Right: a zoom on that variable around ``out`` = (λ where it leaves, λ where it
+    returns), the interval where it is exactly zero shaded. Returns the figure.
+    """
+    import matplotlib.pyplot as plt
+
+    lams = nonempty(finite_array(lams, "lams", ndim=1), "lams")
+    C = finite_array(coefs, "coefs", ndim=2)
+    if C.shape[0] != lams.size:
+        raise ValueError(f"coefs must have one row per λ ({lams.size}), got {C.shape[0]}")
+    p = C.shape[1]
+    if isinstance(variable, bool) or not isinstance(variable, int | np.integer) \
+            or not 0 <= variable < p:
+        raise ValueError(f"variable must be an index in 0 … {p - 1}, got {variable!r}")
+    hi, lo = sorted((positive(out[0], "out[0]"), positive(out[1], "out[1]")), reverse=True)
+    names = list(labels) if labels is not None else [f"θ{j}" for j in range(p)]
+    if len(names) != p:
+        raise ValueError(f"labels must have one entry per column ({p}), got {len(names)}")
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6), layout="constrained")
+    from matplotlib.ticker import LogLocator
+
+    highlight_path_plot(lams, C, [variable], labels=names, ax=left, title="whole path")
+    left.xaxis.set_major_locator(LogLocator(base=10))  # one tick per decade: no overlap
+    window = (lams <= hi * 4) & (lams >= lo / 4)
+    if window.sum() < 2:
+        raise ValueError(f"out={out!r} leaves fewer than two λ of the grid in the zoom window")
+    right.plot(lams[window], C[window, variable], "o-", ms=3, lw=1.6, color="C0",
+               label=names[variable])
+    right.axvspan(lo, hi, color="C3", alpha=0.12, label=f"{names[variable]} = 0 exactly")
+    log_lambda_axis(right, lams[window])
+    right.axhline(0, color="0.6", lw=0.8)
+    right.set_ylabel("coefficient θⱼ")
+    right.set_title(f"zoom: {names[variable]} leaves and returns")
+    right.legend(frameon=False, fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=11)
     return fig

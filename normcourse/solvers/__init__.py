@@ -4,6 +4,8 @@ Module map:
 
 * :mod:`normcourse.solvers.proxgrad` — the ISTA/FISTA loop, :func:`prox_grad` and its
   named cases (:func:`lasso`, :func:`elastic_net`, :func:`group_lasso`), the duality gap;
+* :mod:`normcourse.solvers.cd` — cyclic coordinate descent for the lasso and the elastic
+  net (the solver of scikit-learn and glmnet), the subgradient method, :func:`iterations_to`;
 * :mod:`normcourse.solvers.paths` — warm-started paths of any penalty (:func:`path`) and
   the named ones (:func:`lasso_path`, :func:`enet_path`, :func:`group_lasso_path`);
 * :mod:`normcourse.solvers.results` — :class:`SolverResult`, :class:`PathResult` and
@@ -17,6 +19,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from normcourse.solvers.cd import (
+    cd_elastic_net,
+    cd_lasso,
+    coordinate_descent,
+    iterations_to,
+    subgradient_method,
+)
 from normcourse.solvers.paths import enet_path, group_lasso_path, lambda_max, lasso_path, path
 from normcourse.solvers.proxgrad import (
     duality_gap,
@@ -34,11 +43,15 @@ __all__ = [
     "Result",
     "STLSQResult",
     "SolverResult",
+    "cd_elastic_net",
+    "cd_lasso",
+    "coordinate_descent",
     "duality_gap",
     "elastic_net",
     "enet_path",
     "group_lasso",
     "group_lasso_path",
+    "iterations_to",
     "lambda_max",
     "lasso",
     "lasso_path",
@@ -46,6 +59,7 @@ __all__ = [
     "prox_grad",
     "run_prox_grad",
     "stlsq",
+    "subgradient_method",
 ]
 
 

@@ -152,6 +152,12 @@ def _grade(args: argparse.Namespace) -> int:
     n = len(run.results)
     bad = sum(1 for r in run.results if r.problems)
     print(f"graded {n} submission(s) in {run.seconds:.1f} s; {bad} with problems")
+    if run.reused:
+        print(f"{run.reused} of them unchanged since the last run into {run.out}: results "
+              f"reused, not run again")
+    if len(run.gradebook) > n:
+        print(f"kept {len(run.gradebook) - n} row(s) of earlier runs (students not in "
+              f"{args.submissions})")
     print(f"sandbox: {run.sandbox}")
     print(f"gradebook: {run.out / 'grades.csv'}")
     if run.lms is not None:

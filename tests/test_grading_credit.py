@@ -38,9 +38,11 @@ def _student(folder: Path, name: str, body: str, filename: str = f"{KKT}.md") ->
 
 
 def _grade(subs: Path, out: Path, *extra: str, solutions: Path = SOLUTIONS,
-           env: dict | None = None) -> subprocess.CompletedProcess[str]:
+           env: dict | None = None, preflight: bool = False) -> subprocess.CompletedProcess[str]:
+    """The CLI on one assignment (ex-kkt-2d); the preflight only where a test is about it."""
     cmd = [sys.executable, "-m", "normcourse", "grade", str(subs), "--out", str(out),
-           "--solutions", str(solutions), "--exercise", KKT, "--no-progress", *extra]
+           "--solutions", str(solutions), "--exercise", KKT, "--no-progress", *extra,
+           *([] if preflight else ["--no-preflight"])]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
 
 
@@ -119,7 +121,7 @@ def test_secret_keeps_correct_grades_and_defeats_hard_coded_answers(tmp_path: Pa
         ("b", ("--secret", "spring-2027"), None),
     ]:
         out = tmp_path / f"out-{name}"
-        proc = _grade(subs, out, *extra, env=env)
+        proc = _grade(subs, out, *extra, env=env, preflight=True)
         assert proc.returncode == 0, proc.stderr
         runs[name] = _rows(out)
     for rows in runs.values():
@@ -147,14 +149,14 @@ def test_broken_reference_solution_stops_the_run_with_exit_2(tmp_path: Path) -> 
     (sol / f"{KKT}.md").write_text(head + broken)
     subs, out = tmp_path / "subs", tmp_path / "out"
     _student(subs, "alice", KKT_RIGHT)
-    proc = _grade(subs, out, solutions=sol)
+    proc = _grade(subs, out, solutions=sol, preflight=True)
     assert proc.returncode == 2
     assert "preflight failed, no student was graded" in proc.stderr
     assert "ex-kkt-2d: the reference solution scores" in proc.stderr
     assert not (out / "grades.csv").exists()
     # the intact solution passes the preflight and grades alice
     shutil.copy(SOLUTIONS / f"{KKT}.md", sol / f"{KKT}.md")
-    assert _grade(subs, out, solutions=sol).returncode == 0
+    assert _grade(subs, out, solutions=sol, preflight=True).returncode == 0
 
 
 def test_unidentified_notebook_reason_reaches_the_feedback(tmp_path: Path) -> None:
@@ -256,3 +258,34 @@ def test_roster_errors_are_clear(tmp_path: Path) -> None:
         roster.read_roster(bad)
     with pytest.raises(ValueError, match="roster file not found"):
         roster.read_roster(tmp_path / "nope.csv")
+
+
+# ------------------------------------------------------------------ safe regrades
+
+
+def test_regrade_merges_reuses_unchanged_and_keeps_a_dated_copy(tmp_path: Path) -> None:
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    _student(subs, "alice", KKT_RIGHT)
+    _student(subs, "bob", KKT_WRONG)
+    assert _grade(subs, out).returncode == 0
+    assert {k: v["total"] for k, v in _rows(out).items()} == {"alice": "19", "bob": "7"}
+    # the same folder again: nothing is run again
+    proc = _grade(subs, out)
+    assert proc.returncode == 0 and "2 of them unchanged" in proc.stdout, proc.stdout
+    # bob fixes his notebook and is re-graded alone: alice's row stays
+    one = tmp_path / "regrade"
+    _student(one, "bob", KKT_RIGHT)
+    proc = _grade(one, out)
+    assert proc.returncode == 0, proc.stderr
+    assert "unchanged" not in proc.stdout and "kept 1 row(s)" in proc.stdout
+    assert {k: v["total"] for k, v in _rows(out).items()} == {"alice": "19", "bob": "19"}
+    assert (out / "bob" / "feedback.md").read_text().count("Total: 19 / 19") == 1
+    copies = sorted(out.glob("grades-2*.csv"))
+    assert len(copies) == 2            # one per earlier gradebook
+    assert "bob" in copies[-1].read_text() and ",7," in copies[-1].read_text()
+    # a late submission is added: the others stay
+    late = tmp_path / "late"
+    _student(late, "carol", KKT_WRONG)
+    assert _grade(late, out).returncode == 0
+    assert {k: v["total"] for k, v in _rows(out).items()} == {
+        "alice": "19", "bob": "19", "carol": "7"}

@@ -513,6 +513,8 @@ class GradeRun:
     sandbox: str
     out: Path
     seconds: float = 0.0
+    reused: int = 0  # submissions unchanged since an earlier run into ``out``: not re-run
+    gradebook: list[StudentResult] = field(default_factory=list)  # every row of grades.csv
     lms: Path | None = None  # the LMS import file, with a roster
     unmatched: list[str] = field(default_factory=list)  # submissions on no roster entry
 
@@ -618,15 +620,22 @@ def grade(
 
         check_references(exercises, box, limits, jobs)
     out.mkdir(parents=True, exist_ok=True)
-    results: list[StudentResult] = []
+    from normcourse.grading import store as st
+
+    context = st.run_context(exercises, secret, limits)
+    kept = st.Store(out, exercises, context)
+    keys = {s.slug: st.submission_key(s, context) for s in subs}
+    todo = [s for s in subs if kept.cached(s.slug, keys[s.slug]) is None]
+    results: list[StudentResult] = [kept.cached(s.slug, keys[s.slug]) for s in subs
+                                    if s not in todo]
     bar = None
     if progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=len(subs), unit="submission", desc="grading")
+        bar = tqdm(total=len(todo), unit="submission", desc="grading")
     with cf.ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = {pool.submit(grade_submission, s, exercises, box, limits, others): s
-                   for s in subs}
+                   for s in todo}
         for fut in cf.as_completed(futures):
             s = futures[fut]
             try:
@@ -636,6 +645,7 @@ def grade(
                 for ex in exercises.values():
                     r.items.update(_zero(ex, "not graded (internal grader error)"))
             results.append(r)
+            kept.put(keys[s.slug], r)
             atomic_write(out / r.slug / "feedback.md", feedback_md(r, exercises, note))
             atomic_write(out / r.slug / "results.json", results_json(r, exercises, note))
             log = [f"# {r.student}: {note}"] + [
@@ -647,13 +657,16 @@ def grade(
     if bar is not None:
         bar.close()
     results.sort(key=lambda r: r.student)
-    atomic_write(out / "grades.csv", grades_csv(results, exercises))
-    run = GradeRun(results, exercises, note, out, time.monotonic() - t0)
+    everyone = kept.finish()  # this run's results and the kept rows of earlier runs
+    st.keep_dated_copy(out)
+    atomic_write(out / "grades.csv", grades_csv(everyone, exercises))
+    run = GradeRun(results, exercises, note, out, time.monotonic() - t0,
+                   reused=len(subs) - len(todo), gradebook=everyone)
     if matched is not None:
         name = assignment or (next(iter(exercises.values())).spec.title if len(exercises) == 1
                               else " + ".join(exercises))
         points = sum(ex.spec.max_points for ex in exercises.values())
-        run.lms = rs.write_lms(out, book, lms_format, name, points, results, matched.keys)
+        run.lms = rs.write_lms(out, book, lms_format, name, points, everyone)
         run.unmatched = matched.unmatched
         shutil.rmtree(workdir, ignore_errors=True)
     return run

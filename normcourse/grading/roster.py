@@ -209,12 +209,14 @@ def lms_csv(roster: Roster, fmt: str, assignment: str, points: float,
 
 
 def write_lms(out: Path, roster: Roster, fmt: str, assignment: str, points: float,
-              results: list[Any], keys: dict[str, str]) -> Path:
-    """Write ``grades-<fmt>.csv`` in ``out`` from the run's results; return its path."""
+              results: list[Any]) -> Path:
+    """Write ``grades-<fmt>.csv`` in ``out`` from the gradebook's results (a roster
+    student's result has the slug ``student-<key>``, see :func:`regroup`)."""
     from normcourse.grading.grader import atomic_write
 
-    scores = {keys[r.student]: (r.total, "; ".join(dict.fromkeys(r.problems)))
-              for r in results if r.student in keys}
+    by_slug = {f"student-{k}": k for k in roster.entries}
+    scores = {by_slug[r.slug]: (r.total, "; ".join(dict.fromkeys(r.problems)))
+              for r in results if r.slug in by_slug}
     path = out / f"grades-{fmt}.csv"
     atomic_write(path, lms_csv(roster, fmt, assignment, points, scores))
     return path

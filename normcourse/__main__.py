@@ -159,7 +159,7 @@ def _grade(args: argparse.Namespace) -> int:
         print(f"kept {len(run.gradebook) - n} row(s) of earlier runs (students not in "
               f"{args.submissions})")
     print(f"sandbox: {run.sandbox}")
-    print(f"gradebook: {run.out / 'grades.csv'}")
+    print(f"gradebook: {run.out / 'grades.csv'}; class report: {run.out / 'report.md'}")
     if run.lms is not None:
         print(f"LMS import file: {run.lms}")
     if run.unmatched:

@@ -289,3 +289,28 @@ def test_regrade_merges_reuses_unchanged_and_keeps_a_dated_copy(tmp_path: Path) 
     assert _grade(late, out).returncode == 0
     assert {k: v["total"] for k, v in _rows(out).items()} == {
         "alice": "19", "bob": "19", "carol": "7"}
+
+
+# ------------------------------------------------------------------ class report
+
+
+def test_class_report_counts_passes_reasons_and_problems(tmp_path: Path) -> None:
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    _student(subs, "alice", KKT_RIGHT)
+    _student(subs, "bob", KKT_WRONG)
+    _student(subs, "dan", KKT_WRONG)
+    _student(subs, "eve", "1 / 0")
+    proc = _grade(subs, out)
+    assert proc.returncode == 1
+    report = (out / "report.md").read_text()
+    assert "4 submission(s), 19 points possible: mean 8.2, median 7, lowest 0, highest 19; " \
+           "1 with full marks." in report
+    assert "![score histogram](report.png)" in report
+    assert (out / "report.png").read_bytes()[:4] == b"\x89PNG"
+    row = next(line for line in report.splitlines() if "| ex-kkt-2d/kkt-active |" in line)
+    assert "| 1/4 (25 %) |" in row
+    assert "wrong values (2); function not defined in the notebook (1)" in row  # bob, dan; eve
+    inactive = next(line for line in report.splitlines() if "/kkt-inactive |" in line)
+    assert "| 3/4 (75 %) |" in inactive
+    assert "## Submissions with problems (1)" in report and "**eve** (0 / 19)" in report
+    assert "ZeroDivisionError" in report

@@ -13,7 +13,10 @@ Flow, for a run over ``SUBMISSIONS/``:
    worker (:func:`normcourse.grading.sandbox.run_notebook`): only the function name and
    the inputs go in; plain data comes back; the comparison happens here.
 4. Write ``grades.csv`` (one row per student), ``<student>/feedback.md`` and
-   ``<student>/results.json`` (Gradescope format); every file is written atomically.
+   ``<student>/results.json`` (Gradescope format), and the class report ``report.md`` /
+   ``report.png``; every file is written atomically. With a roster, also the LMS import
+   file ``grades-<format>.csv``. A run into an existing folder merges
+   (:mod:`~normcourse.grading.store`).
 
 Whatever a submission does — crash, hang, exhaust memory, fork, tamper, be unreadable —
 it gets a row: the affected items score 0 with a reason, and nothing it does reaches
@@ -660,6 +663,9 @@ def grade(
     everyone = kept.finish()  # this run's results and the kept rows of earlier runs
     st.keep_dated_copy(out)
     atomic_write(out / "grades.csv", grades_csv(everyone, exercises))
+    from normcourse.grading.report import write_report
+
+    write_report(out, everyone, exercises)
     run = GradeRun(results, exercises, note, out, time.monotonic() - t0,
                    reused=len(subs) - len(todo), gradebook=everyone)
     if matched is not None:

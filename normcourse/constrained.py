@@ -45,6 +45,7 @@ from normcourse._validate import (
     moderate_scale,
     nonneg,
     positive,
+    positive_int,
     real,
     safe_norm,
 )
@@ -265,6 +266,9 @@ class KKTResiduals:
         max(0, −λ) (dual feasibility).
     complementary : float
         |λ(‖θ‖² − C)| (complementary slackness).
+
+    For the ℓ1 ball (:func:`l1_constrained_lstsq`) ‖θ‖² − C becomes ‖θ‖₁ − r and the
+    stationarity residual is the distance of −∇L(θ) to λ·∂‖θ‖₁.
     """
 
     stationarity: float
@@ -484,41 +488,196 @@ def singular_values(X: Any) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ConstrainedGeometry:
-    """What a picture of min L(θ) s.t. ‖θ‖² ≤ C needs, from :func:`constrained_geometry`.
+    """What a picture of min L(θ) s.t. θ in a ball needs, from :func:`constrained_geometry`.
 
     Attributes
     ----------
-    result : ConstrainedResult
-        The constrained optimum θ*, λ*, L(θ*) of :func:`norm_constrained_lstsq`.
+    result : ConstrainedResult or L1ConstrainedResult
+        The constrained optimum θ*, its multiplier λ* and L(θ*).
     theta_ls : ndarray (p,)
         The minimum-norm unconstrained minimiser θ_LS = X⁺y.
     loss_ls : float
         L(θ_LS), the smallest loss without the constraint.
     grad_loss : ndarray (p,)
-        ∇L(θ*) = −Xᵀ(y − Xθ*)/n. When the constraint binds, ∇L(θ*) = −2λ*θ*: it points
-        opposite to ∇‖θ‖² = 2θ*.
+        ∇L(θ*) = −Xᵀ(y − Xθ*)/n. For the ℓ2 ball, when the constraint binds,
+        ∇L(θ*) = −2λ*θ*: it points opposite to ∇‖θ‖² = 2θ*; for the ℓ1 ball −∇L(θ*)
+        lies in the normal cone λ*·∂‖θ*‖₁.
+    ball : str
+        "l2" (‖θ‖₂² ≤ C) or "l1" (‖θ‖₁ ≤ C).
     """
 
-    result: ConstrainedResult
+    result: ConstrainedResult | L1ConstrainedResult
     theta_ls: np.ndarray
     loss_ls: float
     grad_loss: np.ndarray
+    ball: str = "l2"
 
 
-def constrained_geometry(X: Any, y: Any, C: float) -> ConstrainedGeometry:
-    r"""Solve min (1/2n)‖y − Xθ‖² s.t. ‖θ‖² ≤ C and return what its picture shows.
+def constrained_geometry(X: Any, y: Any, C: float, ball: str = "l2") -> ConstrainedGeometry:
+    r"""Solve min (1/2n)‖y − Xθ‖² over a ball and return what its picture shows.
 
-    θ* and λ* come from :func:`norm_constrained_lstsq`, θ_LS = X⁺y from :func:`ridge`
-    with λ = 0, and the gradient ∇L(θ*) = −Xᵀ(y − Xθ*)/n, which by stationarity of the
-    Lagrangian equals −2λ*θ*. Raises ``ValueError`` for C ≤ 0, NaN/inf in X or y, or
-    mismatched shapes.
+    ``ball="l2"``: the constraint ‖θ‖₂² ≤ C, solved by :func:`norm_constrained_lstsq`
+    (∇L(θ*) = −2λ*θ* by stationarity). ``ball="l1"``: the constraint ‖θ‖₁ ≤ C (C is then
+    the radius, not a squared norm), solved by :func:`l1_constrained_lstsq`. θ_LS = X⁺y
+    comes from :func:`ridge` with λ = 0 and ∇L(θ*) = −Xᵀ(y − Xθ*)/n. Raises
+    ``ValueError`` for C ≤ 0, NaN/inf in X or y, mismatched shapes or another ``ball``.
     """
     Xa, ya = _check_Xy(X, y)
-    res = norm_constrained_lstsq(Xa, ya, C)
+    C = positive(C, "C")
+    ball = choice(ball, ("l2", "l1"), "ball")
+    res = norm_constrained_lstsq(Xa, ya, C) if ball == "l2" else l1_constrained_lstsq(Xa, ya, C)
     theta_ls = ridge(Xa, ya, 0.0)
     grad = -Xa.T @ (ya - Xa @ res.theta) / Xa.shape[0]
     return ConstrainedGeometry(result=res, theta_ls=theta_ls, loss_ls=_loss(Xa, ya, theta_ls),
-                               grad_loss=grad)
+                               grad_loss=grad, ball=ball)
 
 
-__all__ += ["ConstrainedGeometry", "constrained_geometry", "singular_values"]
+# ----------------------------------------------------------------- the ℓ1 ball
+
+
+def project_l1_ball(v: Any, radius: float) -> np.ndarray:
+    r"""Euclidean projection of v onto the ℓ1 ball {θ : ‖θ‖₁ ≤ r}.
+
+    If ‖v‖₁ ≤ r the answer is v; otherwise it is soft-thresholding,
+    θ_j = sign(v_j)·max(|v_j| − τ, 0), at the τ > 0 that makes ‖θ‖₁ = r, found by sorting
+    |v| (Duchi, Shalev-Shwartz, Singer and Chandra, ICML 2008). Entries with |v_j| ≤ τ
+    come out exactly 0.
+    """
+    va = finite_array(v, "v", ndim=1)
+    if va.size == 0:
+        raise ValueError("v must have at least one entry")
+    r = positive(radius, "radius")
+    a = np.abs(va)
+    if a.sum() <= r:
+        return va.copy()
+    u = np.sort(a)[::-1]
+    css = np.cumsum(u)
+    k = np.arange(1, u.size + 1)
+    hits = np.nonzero(u * k > css - r)[0]
+    rho = int(hits[-1]) if hits.size else 0  # none only when r is below rounding of |v|
+    tau = (css[rho] - r) / (rho + 1)
+    out = np.sign(va) * np.maximum(a - tau, 0.0) + 0.0  # + 0.0: no −0.0 entries
+    if not out.any():  # r lost in rounding against |v|: all of it on the largest entry
+        j = int(np.argmax(a))
+        out[j] = math.copysign(r, va[j])
+    return out
+
+
+@dataclass(frozen=True)
+class L1ConstrainedResult:
+    """Solution of min L(θ) s.t. ‖θ‖₁ ≤ r, from :func:`l1_constrained_lstsq`.
+
+    Attributes
+    ----------
+    theta : ndarray (p,)
+        θ*, with exact zeros where the solution sits on a face or corner of the ball.
+    lam : float
+        μ*, the multiplier of ‖θ‖₁ − r in the Lagrangian L(θ) + μ(‖θ‖₁ − r); 0 when the
+        constraint is inactive. Equal to ‖∇L(θ*)‖_∞ when it binds.
+    loss, radius, active, kkt :
+        L(θ*), the budget r, whether λ* > 0, and the KKT residuals (stationarity is the
+        distance of −∇L(θ*) to μ*·∂‖θ*‖₁; the other three use ‖θ‖₁ − r).
+    converged : bool
+        Whether the KKT residuals reached ``tol``; ``n_iter`` counts the iterations.
+    """
+
+    theta: np.ndarray
+    lam: float
+    loss: float
+    radius: float
+    active: bool
+    kkt: KKTResiduals
+    converged: bool
+    n_iter: int
+
+    @property
+    def penalty_lam(self) -> float:
+        """μ*: the lasso penalty λ‖θ‖₁ with λ = μ* has the same solution (no factor 2)."""
+        return self.lam
+
+
+def _l1_kkt(G: np.ndarray, b: np.ndarray, r: float, th: np.ndarray, mu: float) -> KKTResiduals:
+    grad = G @ th - b
+    on = th != 0
+    stat = np.where(on, grad + mu * np.sign(th), np.maximum(np.abs(grad) - mu, 0.0))
+    slack = float(np.abs(th).sum()) - r
+    return KKTResiduals(stationarity=safe_norm(stat), primal=max(0.0, slack),
+                        dual=max(0.0, -mu), complementary=abs(mu * slack))
+
+
+def _l1_polish(G: np.ndarray, b: np.ndarray, r: float, th: np.ndarray
+               ) -> tuple[np.ndarray, float] | None:
+    """Solve the KKT system exactly on the support and signs of ``th``; None if they fail."""
+    S = np.flatnonzero(th)
+    s = np.sign(th[S])
+    if S.size == 0:
+        return None
+    if np.abs(th).sum() < r * (1 - 1e-9):  # interior: a least-squares point on S
+        sol = np.linalg.lstsq(G[np.ix_(S, S)], b[S], rcond=None)[0]
+        mu = 0.0
+    else:  # G_SS θ_S + μ s = b_S and sᵀθ_S = r
+        K = np.block([[G[np.ix_(S, S)], s[:, None]], [s[None, :], np.zeros((1, 1))]])
+        full = np.linalg.lstsq(K, np.concatenate([b[S], [r]]), rcond=None)[0]
+        sol, mu = full[:-1], float(full[-1])
+    if mu < 0 or np.any(np.sign(sol) != s):
+        return None
+    out = np.zeros_like(th)
+    out[S] = sol
+    return out, mu
+
+
+def l1_constrained_lstsq(X: Any, y: Any, radius: float, tol: float = 1e-10,
+                         max_iter: int = 20000) -> L1ConstrainedResult:
+    r"""Solve min_θ (1/2n)‖y − Xθ‖² subject to ‖θ‖₁ ≤ r (the lasso in constrained form).
+
+    Method: accelerated projected gradient (FISTA with adaptive restart, step 1/L with
+    L = σ₁²/n) with :func:`project_l1_ball`; every 10 iterations the KKT system
+    G_SS θ_S + μ s = b_S, sᵀθ_S = r (G = XᵀX/n, b = Xᵀy/n, S the support and s the signs
+    of the iterate) is solved exactly and accepted once all KKT residuals are ≤ ``tol``
+    (relative to 1 + ‖b‖_∞). Stationarity of L(θ) + μ(‖θ‖₁ − r) is
+    0 ∈ ∇L(θ) + μ∂‖θ‖₁ — the optimality condition of the lasso with penalty λ‖θ‖₁ at
+    λ = μ*, without the factor 2 of the ℓ2 case (whose Lagrangian charges ‖θ‖², the
+    penalty (λ/2)‖θ‖²).
+
+    Raises ``ValueError`` for r ≤ 0, NaN/inf in X or y, or mismatched shapes.
+    """
+    Xa, ya = _check_Xy(X, y)
+    moderate_scale(Xa, "X")
+    moderate_scale(ya, "y")
+    r = positive(radius, "radius")
+    tol = positive(tol, "tol")
+    max_iter = positive_int(max_iter, "max_iter")
+    n = Xa.shape[0]
+    G, b = Xa.T @ Xa / n, Xa.T @ ya / n
+    scale = 1.0 + float(np.max(np.abs(b)))
+    s = _thin_svd(Xa)[1]
+    theta = ridge(Xa, ya, 0.0) if s.size else np.zeros(Xa.shape[1])
+    if np.abs(theta).sum() <= r:  # the minimum-norm least-squares point is affordable
+        kkt = _l1_kkt(G, b, r, theta, 0.0)
+        return L1ConstrainedResult(theta, 0.0, _loss(Xa, ya, theta), r, False, kkt,
+                                   kkt.max <= tol * scale, 0)
+    step = n / float(s[0]) ** 2
+    theta = np.zeros(Xa.shape[1])
+    z, tk, mu, done, k = theta, 1.0, 0.0, False, 0
+    for k in range(1, max_iter + 1):
+        new = project_l1_ball(z - step * (G @ z - b), r)
+        if (z - new) @ (new - theta) > 0:  # restart the momentum when it points uphill
+            tk = 1.0
+        t_next = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * tk * tk))
+        z = new + ((tk - 1.0) / t_next) * (new - theta)
+        theta, tk = new, t_next
+        if k % 10 == 0 or k == max_iter:
+            cand = _l1_polish(G, b, r, theta)
+            if cand is not None and _l1_kkt(G, b, r, *cand).max <= tol * scale:
+                (theta, mu), done = cand, True
+                break
+    if not done:
+        on_boundary = np.abs(theta).sum() >= r * (1 - 1e-9)
+        mu = float(np.max(np.abs(G @ theta - b))) if on_boundary else 0.0
+    kkt = _l1_kkt(G, b, r, theta, mu)
+    return L1ConstrainedResult(theta, mu, _loss(Xa, ya, theta), r, mu > 0, kkt,
+                               kkt.max <= tol * scale, k)
+
+
+__all__ += ["ConstrainedGeometry", "L1ConstrainedResult", "constrained_geometry",
+            "l1_constrained_lstsq", "project_l1_ball", "singular_values"]

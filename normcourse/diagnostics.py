@@ -11,6 +11,11 @@ Typical use::
 ``predict(X) -> ŷ`` or an object with a ``.predict(X)`` method (a fitted scikit-learn
 estimator works), so the same sweep runs a closed-form ridge, a scikit-learn model or a
 small torch network trained with weight decay.
+
+Two classical readings of the ℓ2 penalty live here as well: the bias–variance
+decomposition of ridge over noise draws (:func:`ridge_bias_variance`) and the Bayesian
+one, ridge and lasso as posterior modes (:func:`prior_scale`, :func:`log_prior`,
+:func:`ridge_posterior`).
 """
 
 from __future__ import annotations
@@ -23,9 +28,12 @@ from typing import Any
 import numpy as np
 
 from normcourse._validate import (
+    choice,
+    data,
     distinct_lam_grid,
     finite_array,
     flag,
+    moderate_scale,
     nonneg,
     positive,
     positive_int,
@@ -33,9 +41,10 @@ from normcourse._validate import (
     same_rows,
     same_shape,
 )
-from normcourse.constrained import norm_constrained_lstsq, ridge
+from normcourse.constrained import norm_constrained_lstsq, ridge, singular_values
 
 __all__ = [
+    "BiasVarianceCurve",
     "Diagnosis",
     "Holdout",
     "ShadowPrice",
@@ -43,8 +52,12 @@ __all__ = [
     "diagnose_fit",
     "holdout",
     "lambda_sweep",
+    "log_prior",
     "mse",
+    "prior_scale",
+    "ridge_bias_variance",
     "ridge_fit",
+    "ridge_posterior",
     "shadow_price_check",
 ]
 
@@ -339,3 +352,163 @@ def shadow_price_check(X: Any, y: Any, C: float, rel_step: float = 1e-4) -> Shad
     up = norm_constrained_lstsq(X, y, C + h).loss
     down = norm_constrained_lstsq(X, y, C - h).loss
     return ShadowPrice(C=C, slope=(up - down) / (2 * h), lam=lam)
+
+
+# ------------------------------------------------------------------------ bias–variance
+
+
+@dataclass(frozen=True)
+class BiasVarianceCurve:
+    """Exact bias², variance and their sum for ridge at each λ, from :func:`ridge_bias_variance`."""
+
+    lams: np.ndarray
+    bias2: np.ndarray
+    variance: np.ndarray
+    target: str
+
+    @property
+    def risk(self) -> np.ndarray:
+        """bias² + variance: the expected squared error of the estimate (noise excluded)."""
+        return self.bias2 + self.variance
+
+    @property
+    def best_index(self) -> int:
+        """Index of the λ with the smallest risk."""
+        return int(np.argmin(self.risk))
+
+    @property
+    def best_lam(self) -> float:
+        return float(self.lams[self.best_index])
+
+
+def ridge_bias_variance(X: Any, theta_true: Any, sigma2: float,
+                        lams: Sequence[float] | np.ndarray,
+                        target: str = "fitted") -> BiasVarianceCurve:
+    r"""Bias² and variance of ridge over noise draws y = Xθ* + ε, ε ~ N(0, σ²I), X fixed.
+
+    With the thin SVD X = Σᵢ sᵢuᵢvᵢᵀ, fᵢ = sᵢ²/(sᵢ² + nλ) (the shrinkage factors) and
+    bᵢ = vᵢᵀθ*, the ridge estimate θ̂_λ has mean Σᵢ fᵢbᵢvᵢ and covariance
+    σ² Σᵢ (fᵢ/sᵢ)² vᵢvᵢᵀ, so
+
+    * ``target="fitted"`` — the fitted values at the training inputs,
+      (1/n)E‖Xθ̂_λ − Xθ*‖² = bias² + variance with
+      bias² = (1/n) Σᵢ sᵢ²(1 − fᵢ)²bᵢ² and variance = (σ²/n) Σᵢ fᵢ²;
+    * ``target="parameters"`` — E‖θ̂_λ − θ*‖² with bias² = Σᵢ (1 − fᵢ)²bᵢ² + ‖P⊥θ*‖²
+      (P⊥ projects onto the null space of X, which ridge never estimates) and
+      variance = σ² Σᵢ fᵢ²/sᵢ².
+
+    Bias² increases and variance decreases with λ. ``lams`` may contain 0 (least squares).
+    """
+    Xa = finite_array(X, "X", ndim=2)
+    if Xa.shape[0] == 0 or Xa.shape[1] == 0:
+        raise ValueError(f"X must have at least one row and one column, got shape {Xa.shape}")
+    th = finite_array(theta_true, "theta_true", ndim=1)
+    if th.shape[0] != Xa.shape[1]:
+        raise ValueError(f"theta_true must have p = {Xa.shape[1]} entries (columns of X), "
+                         f"got {th.shape[0]}")
+    moderate_scale(Xa, "X")
+    moderate_scale(th, "theta_true")
+    sigma2 = nonneg(sigma2, "sigma2")
+    grid = distinct_lam_grid(lams, allow_zero=True)
+    target = choice(target, ("fitted", "parameters"), "target")
+    n = Xa.shape[0]
+    s = singular_values(Xa)
+    Vt = np.linalg.svd(Xa, full_matrices=False)[2][: s.size]
+    b = Vt @ th
+    with np.errstate(over="ignore", under="ignore"):
+        ratio = np.sqrt(n * grid)[:, None] / s  # √(nλ)/sᵢ: no overflow in sᵢ²
+        f = 1.0 / (1.0 + ratio * ratio)
+        if target == "fitted":
+            bias2 = np.sum((s * (1 - f) * b) ** 2, axis=1) / n
+            var = sigma2 * np.sum(f * f, axis=1) / n
+        else:
+            null = max(0.0, float(th @ th) - float(b @ b))
+            bias2 = np.sum(((1 - f) * b) ** 2, axis=1) + null
+            var = sigma2 * np.sum((f / s) ** 2, axis=1)
+    if not (np.all(np.isfinite(bias2)) and np.all(np.isfinite(var))):
+        raise ValueError("bias² or variance overflows float64; rescale X, theta_true or sigma2")
+    return BiasVarianceCurve(lams=grid, bias2=bias2, variance=var, target=target)
+
+
+# ------------------------------------------------------------------ the Bayesian reading
+
+
+def prior_scale(lam: float, sigma2: float, n: int) -> float:
+    r"""The prior scale σ²/(nλ) that turns a penalty into a prior.
+
+    Minimising (1/2n)‖y − Xθ‖² + R(θ) is maximising the posterior of θ under the
+    likelihood y ~ N(Xθ, σ²I) once the objective is multiplied by n/σ²:
+
+    * R(θ) = (λ/2)‖θ‖² ↔ θⱼ ~ N(0, τ²) independently, with variance τ² = σ²/(nλ);
+    * R(θ) = λ‖θ‖₁ ↔ θⱼ ~ Laplace(0, b) independently, with scale b = σ²/(nλ).
+
+    Both scales are the same number; see :func:`log_prior`.
+    """
+    lam = positive(lam, "lam")
+    sigma2 = positive(sigma2, "sigma2")
+    n = positive_int(n, "n")
+    out = sigma2 / (n * lam)
+    if not math.isfinite(out) or out == 0:
+        raise ValueError(f"σ²/(nλ) is not a positive float64 for sigma2={sigma2!r}, "
+                         f"lam={lam!r}, n={n}")
+    return out
+
+
+def log_prior(theta: Any, lam: float, sigma2: float, n: int, penalty: str = "l2") -> np.ndarray:
+    r"""Elementwise log density log p(θⱼ) of the prior whose posterior mode is the penalised fit.
+
+    ``theta`` is one value or a 1-D array (a parameter vector or a grid for a figure).
+
+    With s = :func:`prior_scale` (σ²/(nλ)):
+
+    * ``penalty="l2"``: N(0, s), log p(θ) = −θ²/(2s) − ½ log(2πs);
+    * ``penalty="l1"``: Laplace(0, s), log p(θ) = −|θ|/s − log(2s).
+
+    So −(σ²/n)·Σⱼ log p(θⱼ) = R(θ) + const, with R(θ) = (λ/2)‖θ‖² or λ‖θ‖₁.
+    """
+    th = finite_array(theta, "theta", ndim=(0, 1))
+    if th.size == 0:
+        raise ValueError("theta must have at least one entry")
+    scale = prior_scale(lam, sigma2, n)
+    penalty = choice(penalty, ("l2", "l1"), "penalty")
+    with np.errstate(over="ignore"):
+        if penalty == "l2":
+            out = -th * th / (2 * scale) - 0.5 * math.log(2 * math.pi * scale)
+        else:
+            out = -np.abs(th) / scale - math.log(2 * scale)
+    if not np.all(np.isfinite(out)):
+        raise ValueError("log_prior overflows float64: theta is too large for this prior scale")
+    return out
+
+
+def ridge_posterior(X: Any, y: Any, lam: float, sigma2: float) -> tuple[np.ndarray, np.ndarray]:
+    r"""Mean and covariance of θ | y for y ~ N(Xθ, σ²I) and the prior θ ~ N(0, τ²I), τ² = σ²/(nλ).
+
+    The posterior is Gaussian with precision P = XᵀX/σ² + I/τ² (Bishop, PRML §3.3):
+
+    .. math:: Σ_{post} = P^{-1} = σ^2 (X^\top X + nλI)^{-1},
+              \qquad μ_{post} = Σ_{post} X^\top y/σ^2 = (X^\top X + nλI)^{-1}X^\top y ,
+
+    computed here by a Cholesky factorisation of P (not through the SVD of
+    :func:`normcourse.constrained.ridge`). Mean and mode coincide: μ_post = θ_λ.
+    """
+    Xa, ya = data(X, y, y_ndim=1, min_features=1)
+    moderate_scale(Xa, "X")
+    moderate_scale(ya, "y")
+    tau2 = prior_scale(lam, sigma2, Xa.shape[0])
+    sigma2 = float(sigma2)
+    from scipy.linalg import cho_factor, cho_solve
+
+    P = Xa.T @ Xa / sigma2
+    P[np.diag_indices_from(P)] += 1.0 / tau2
+    if not np.all(np.isfinite(P)):
+        raise ValueError("the posterior precision XᵀX/σ² + I/τ² overflows float64; rescale "
+                         "X or sigma2")
+    try:
+        factor = cho_factor(P, check_finite=False)
+    except np.linalg.LinAlgError:
+        raise ValueError("the posterior precision is numerically singular; increase lam or "
+                         "rescale X") from None
+    cov = cho_solve(factor, np.eye(P.shape[0]), check_finite=False)
+    mean = cho_solve(factor, Xa.T @ ya / sigma2, check_finite=False)
+    return mean, 0.5 * (cov + cov.T)

@@ -2,7 +2,7 @@
 
 Each test reproduces one statement of the page on the page's own example: the 2-D toy
 with y = (2, 1), C = 1; the anisotropic two-feature problem; the diabetes data with ten
-standardised variables.
+standardised variables; the seeded two-feature problem of the ℓ1 section.
 """
 
 from __future__ import annotations
@@ -12,9 +12,16 @@ import math
 import numpy as np
 import pytest
 from scipy.optimize import minimize
+from sklearn.linear_model import Lasso, Ridge
 
 from normcourse import datasets
-from normcourse.constrained import norm_constrained_lstsq, ridge, toy_2d, value_curve
+from normcourse.constrained import (
+    l1_constrained_lstsq,
+    norm_constrained_lstsq,
+    ridge,
+    toy_2d,
+    value_curve,
+)
 from normcourse.diagnostics import shadow_price_check
 
 Y_TOY = np.array([2.0, 1.0])
@@ -99,3 +106,76 @@ def test_shadow_price_on_page_examples(which: str) -> None:
         C = 0.1 * norm_constrained_lstsq(X, y, 1e12).ls_norm2
     check = shadow_price_check(X, y, C)
     assert check.lam > 0 and check.rel_error < 1e-5
+
+
+def test_factor_two_between_multiplier_and_penalty() -> None:
+    X, y = _diabetes()
+    n = X.shape[0]
+    res = norm_constrained_lstsq(X, y, 0.25 * norm_constrained_lstsq(X, y, 1e12).ls_norm2)
+    assert res.penalty_lam == 2 * res.lam
+    # sklearn's Ridge(alpha) = 2n · J at alpha = nλ: the penalty strength is 2λ*, not λ*
+    sk = Ridge(alpha=n * 2 * res.lam, fit_intercept=False, solver="svd").fit(X, y).coef_
+    np.testing.assert_allclose(sk, res.theta, rtol=1e-9)
+    wrong = Ridge(alpha=n * res.lam, fit_intercept=False, solver="svd").fit(X, y).coef_
+    assert np.linalg.norm(wrong - res.theta) > 0.01 * np.linalg.norm(res.theta)
+    assert toy_2d(Y_TOY, 1.0).penalty_lam == pytest.approx(math.sqrt(5) - 1)
+
+
+# --------------------------------------------------------------------------- the ℓ1 ball
+
+
+def _two_features() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((50, 2)) @ np.array([[1.0, 0.0], [0.5, 0.8]])
+    y = X @ np.array([1.5, 0.4]) + 0.5 * rng.standard_normal(50)
+    return X, y
+
+
+def _slsqp_l1(X: np.ndarray, y: np.ndarray, r: float) -> np.ndarray:
+    n = X.shape[0]
+    f = lambda z: np.sum((y - X @ (z[:2] - z[2:])) ** 2) / (2 * n)  # noqa: E731
+    sol = minimize(f, np.zeros(4), method="SLSQP", bounds=[(0, None)] * 4,
+                   constraints=[{"type": "ineq", "fun": lambda z: r - z.sum()}],
+                   options={"ftol": 1e-15, "maxiter": 1000})
+    return sol.x[:2] - sol.x[2:]
+
+
+def test_l1_ball_gives_an_exact_zero_over_a_range_of_radii_and_l2_never_does() -> None:
+    X, y = _two_features()
+    n = X.shape[0]
+    assert np.corrcoef(X.T)[0, 1] == pytest.approx(0.58, abs=0.01)
+    radii = np.linspace(0.05, 2.0, 40)
+    zero_count = 0
+    for r in radii:
+        res = l1_constrained_lstsq(X, y, r)
+        l2 = norm_constrained_lstsq(X, y, r**2)
+        assert np.all(l2.theta != 0) and abs(l2.theta[1]) > 0.1 * abs(l2.theta[0])
+        if r <= 1.5:
+            zero_count += 1
+            assert res.theta[1] == 0.0 and res.theta[0] == pytest.approx(r)
+            grad = -X.T @ (y - X @ res.theta) / n
+            assert abs(grad[1]) < 0.95 * res.lam  # strictly inside the corner's cone
+            sk = Lasso(alpha=res.lam, fit_intercept=False, tol=1e-14, max_iter=100_000)
+            coef = sk.fit(X, y).coef_
+            assert coef[1] == 0.0 and coef[0] == pytest.approx(r, rel=1e-8)
+            np.testing.assert_allclose(_slsqp_l1(X, y, r), res.theta, atol=1e-6)
+        elif r < 1.93:
+            assert np.all(res.theta != 0)  # on an edge: the second coefficient has entered
+    assert zero_count == 30
+
+
+def test_l1_picture_at_radius_one() -> None:
+    X, y = _two_features()
+    res, l2 = l1_constrained_lstsq(X, y, 1.0), norm_constrained_lstsq(X, y, 1.0)
+    np.testing.assert_array_equal(res.theta, [1.0, 0.0])
+    assert res.kkt.max < 1e-10 and res.active and res.penalty_lam == res.lam
+    assert np.all(np.abs(l2.theta) > 0.3)
+    np.testing.assert_allclose(l2.theta, _slsqp_l2(X, y, 1.0), atol=1e-6)
+
+
+def _slsqp_l2(X: np.ndarray, y: np.ndarray, C: float) -> np.ndarray:
+    n = X.shape[0]
+    sol = minimize(lambda t: np.sum((y - X @ t) ** 2) / (2 * n), np.zeros(2), method="SLSQP",
+                   constraints=[{"type": "ineq", "fun": lambda t: C - t @ t}],
+                   options={"ftol": 1e-15, "maxiter": 1000})
+    return sol.x

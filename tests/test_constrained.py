@@ -302,3 +302,109 @@ def test_one_ridge_two_methods_multi_target_and_singular_fallback() -> None:
     np.testing.assert_allclose(Xs @ theta, Xs @ ridge(Xs, Y[:, 0], 0.0), atol=1e-10)
     with pytest.raises(ValueError, match="method"):
         ridge(X, Y, lam, method="qr")
+
+
+# ------------------------------------------------------------------------- the ℓ1 ball
+
+
+def test_project_l1_ball_matches_a_bisection_on_the_threshold() -> None:
+    from normcourse.constrained import project_l1_ball
+
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        v = rng.standard_normal(rng.integers(1, 12)) * 3
+        r = float(rng.uniform(0.1, 4.0))
+        out = project_l1_ball(v, r)
+        if np.abs(v).sum() <= r:
+            np.testing.assert_array_equal(out, v)
+            continue
+        lo, hi = 0.0, float(np.abs(v).max())
+        for _ in range(200):  # ‖S_τ(v)‖₁ is decreasing in τ
+            mid = 0.5 * (lo + hi)
+            lo, hi = (mid, hi) if np.maximum(np.abs(v) - mid, 0).sum() > r else (lo, mid)
+        ref = np.sign(v) * np.maximum(np.abs(v) - hi, 0)
+        np.testing.assert_allclose(out, ref, atol=1e-12)
+        assert np.abs(out).sum() == pytest.approx(r, rel=1e-12)
+        assert np.all(out[np.abs(v) <= hi - 1e-9] == 0.0)  # exact zeros, no −0.0 either
+        assert not np.any(np.signbit(out[out == 0]))
+    with pytest.raises(ValueError, match="radius"):
+        project_l1_ball(np.ones(3), 0.0)
+
+
+@pytest.mark.parametrize(("n", "p"), [(40, 6), (12, 30)])
+def test_l1_constrained_matches_lasso_and_slsqp(n: int, p: int) -> None:
+    from sklearn.linear_model import Lasso
+
+    from normcourse.constrained import L1ConstrainedResult, l1_constrained_lstsq
+
+    X, y = _problem(n, p, seed=3 * n + p)
+    for r in (0.5, 2.0):
+        res = l1_constrained_lstsq(X, y, r)
+        assert isinstance(res, L1ConstrainedResult)
+        assert res.active and res.converged and res.kkt.max < 1e-9
+        assert np.abs(res.theta).sum() == pytest.approx(r, rel=1e-10)
+        assert res.penalty_lam == res.lam  # the lasso's λ, no factor 2
+        sk = Lasso(alpha=res.lam, fit_intercept=False, tol=1e-14, max_iter=200_000)
+        np.testing.assert_allclose(sk.fit(X, y).coef_, res.theta, atol=1e-6)
+        # SLSQP on θ = u − w, u, w ≥ 0, Σ(u + w) ≤ r: a smooth problem
+        f = lambda z: np.sum((y - X @ (z[:p] - z[p:])) ** 2) / (2 * n)  # noqa: E731
+        sol = minimize(f, np.zeros(2 * p), method="SLSQP", bounds=[(0, None)] * (2 * p),
+                       constraints=[{"type": "ineq", "fun": lambda z, r=r: r - z.sum()}],
+                       options={"ftol": 1e-14, "maxiter": 2000})
+        assert sol.fun == pytest.approx(res.loss, rel=1e-6)
+        assert res.loss <= sol.fun * (1 + 1e-9)  # (SLSQP may sit a hair outside the ball)
+
+
+def test_l1_constrained_inverts_the_lasso_and_handles_slack_budgets() -> None:
+    from normcourse.constrained import l1_constrained_lstsq
+    from normcourse.solvers import lasso
+
+    X, y = _problem(50, 8, seed=11)
+    lam = 0.2
+    th = lasso(X, y, lam, tol=1e-12).theta
+    back = l1_constrained_lstsq(X, y, float(np.abs(th).sum()))
+    assert back.lam == pytest.approx(lam, rel=1e-6)
+    np.testing.assert_allclose(back.theta, th, atol=1e-7)
+    np.testing.assert_array_equal(back.theta == 0, np.abs(th) < 1e-12)
+    ls = np.linalg.lstsq(X, y, rcond=None)[0]
+    slack = l1_constrained_lstsq(X, y, 2 * np.abs(ls).sum())
+    assert slack.lam == 0.0 and not slack.active and slack.n_iter == 0
+    np.testing.assert_allclose(slack.theta, ls, atol=1e-10)
+    with pytest.raises(ValueError, match="radius"):
+        l1_constrained_lstsq(X, y, -1.0)
+    with pytest.raises(ValueError, match="NaN"):
+        l1_constrained_lstsq(X, np.full(50, np.nan), 1.0)
+
+
+def test_constrained_geometry_and_plot_for_the_l1_ball() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from normcourse.constrained import constrained_geometry, l1_constrained_lstsq
+    from normcourse.plotting.capacity import budget_path_plot, constrained_2d_plot
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((50, 2)) @ np.array([[1.0, 0.0], [0.5, 0.8]])
+    y = X @ np.array([1.5, 0.4]) + 0.5 * rng.standard_normal(50)
+    geo = constrained_geometry(X, y, 1.0, ball="l1")
+    assert geo.ball == "l1" and geo.result.theta[1] == 0.0
+    g = -geo.grad_loss / geo.result.lam  # −∇L(θ*) = λ*(1, g₂) with |g₂| ≤ 1 at the corner
+    assert g[0] == pytest.approx(1.0) and abs(g[1]) <= 1
+    ax = constrained_2d_plot(X, y, 1.0, ball="l1")
+    labels = ax.get_legend_handles_labels()[1]
+    assert "normal cone (corner)" in labels and "−∇L(θ*)" in labels
+    dot = next(ln for ln in ax.lines if ln.get_marker() == "o")
+    np.testing.assert_allclose([dot.get_xdata()[0], dot.get_ydata()[0]], geo.result.theta)
+    edge = constrained_2d_plot(X, y, 1.8, ball="l1")  # on an edge: a ray, not a wedge
+    assert "normal cone (edge)" in edge.get_legend_handles_labels()[1]
+    with pytest.raises(ValueError, match="ball"):
+        constrained_2d_plot(X, y, 1.0, ball="linf")
+    radii = np.linspace(0.1, 2.0, 5)
+    P = np.array([l1_constrained_lstsq(X, y, r).theta for r in radii])
+    ax2 = budget_path_plot(radii, {"ℓ1": P})
+    assert len(ax2.lines) == 3  # two coordinates and the zero line
+    with pytest.raises(ValueError, match="one row per radius"):
+        budget_path_plot(radii, {"ℓ1": P[:3]})
+    plt.close("all")

@@ -238,3 +238,139 @@ def test_holdout_keeps_class_labels_when_not_centering_y() -> None:
     centred = holdout(X, y, n_val=10, seed=0)
     np.testing.assert_allclose(centred.y_train + centred.y_mean, split.y_train)
     np.testing.assert_array_equal(centred.X_train, split.X_train)
+
+
+# ------------------------------------------------------------------- bias and variance
+
+
+@pytest.mark.parametrize(("n", "p"), [(60, 10), (20, 35)])
+def test_ridge_bias_variance_matches_monte_carlo(n: int, p: int) -> None:
+    from normcourse.diagnostics import ridge_bias_variance
+
+    rng = np.random.default_rng(n + p)
+    X = rng.standard_normal((n, p)) @ np.diag(np.linspace(1.5, 0.1, p))
+    theta = rng.standard_normal(p)
+    sigma2, R = 0.7, 4000
+    lams = np.array([0.0, 0.01, 0.1, 1.0]) if n > p else np.array([0.01, 0.1, 1.0])
+    Y = (X @ theta)[:, None] + np.sqrt(sigma2) * rng.standard_normal((n, R))
+    for target in ("fitted", "parameters"):
+        bv = ridge_bias_variance(X, theta, sigma2, lams, target=target)
+        assert bv.target == target
+        for k, lam in enumerate(lams):
+            T = np.stack([ridge(X, Y[:, j], lam) for j in range(0, R, 8)], axis=1)  # p × R/8
+            est = X @ T if target == "fitted" else T
+            truth = X @ theta if target == "fitted" else theta
+            scale = n if target == "fitted" else 1
+            b2 = np.sum((est.mean(axis=1) - truth) ** 2) / scale
+            var = np.sum(est.var(axis=1)) / scale
+            assert var == pytest.approx(bv.variance[k], rel=0.1)
+            assert abs(b2 - bv.bias2[k]) < 0.05 * bv.risk[k]
+        np.testing.assert_allclose(bv.risk, bv.bias2 + bv.variance)
+        assert np.all(np.diff(bv.bias2) > 0) and np.all(np.diff(bv.variance) < 0)
+
+
+def test_ridge_bias_variance_limits() -> None:
+    from normcourse.diagnostics import BiasVarianceCurve, ridge_bias_variance
+
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((15, 25))  # p > n: θ* has a part ridge never sees
+    theta = rng.standard_normal(25)
+    bv = ridge_bias_variance(X, theta, 2.0, [0.0, 1e6])
+    assert isinstance(bv, BiasVarianceCurve)
+    assert bv.bias2[0] == pytest.approx(0.0, abs=1e-20)  # fitted values unbiased at λ = 0
+    assert bv.variance[0] == pytest.approx(2.0 * 15 / 15)  # σ² rank / n
+    assert bv.bias2[1] == pytest.approx(np.sum((X @ theta) ** 2) / 15, rel=1e-4)
+    par = ridge_bias_variance(X, theta, 2.0, [1e6], target="parameters")
+    assert par.bias2[0] == pytest.approx(theta @ theta, rel=1e-4)  # everything shrunk away
+    with pytest.raises(ValueError, match="theta_true"):
+        ridge_bias_variance(X, theta[:3], 1.0, [1.0])
+    with pytest.raises(ValueError, match="sigma2"):
+        ridge_bias_variance(X, theta, -1.0, [1.0])
+    with pytest.raises(ValueError, match="target"):
+        ridge_bias_variance(X, theta, 1.0, [1.0], target="risk")
+    with pytest.raises(ValueError, match="lams"):
+        ridge_bias_variance(X, theta, 1.0, [1.0, 1.0])
+
+
+# ------------------------------------------------------------------ the Bayesian reading
+
+
+def test_ridge_posterior_matches_gaussian_conditioning() -> None:
+    from normcourse.diagnostics import prior_scale, ridge_posterior
+
+    rng = np.random.default_rng(8)
+    for n, p in ((40, 6), (10, 20)):
+        X = rng.standard_normal((n, p))
+        y = X @ rng.standard_normal(p) + rng.standard_normal(n)
+        lam, sigma2 = 0.3, 1.7
+        tau2 = prior_scale(lam, sigma2, n)
+        assert tau2 == pytest.approx(sigma2 / (n * lam))
+        mean, cov = ridge_posterior(X, y, lam, sigma2)
+        # joint Gaussian (θ, y): E[θ | y] = τ²Xᵀ(τ²XXᵀ + σ²I)⁻¹y, Cov = τ²I − τ⁴Xᵀ(…)⁻¹X
+        K = tau2 * X @ X.T + sigma2 * np.eye(n)
+        np.testing.assert_allclose(mean, tau2 * X.T @ np.linalg.solve(K, y), atol=1e-10)
+        np.testing.assert_allclose(
+            cov, tau2 * np.eye(p) - tau2**2 * X.T @ np.linalg.solve(K, X), atol=1e-10)
+        np.testing.assert_allclose(mean, ridge(X, y, lam), atol=1e-10)
+        np.testing.assert_allclose(cov, sigma2 * np.linalg.inv(X.T @ X + n * lam * np.eye(p)),
+                                   atol=1e-10)
+    with pytest.raises(ValueError, match="lam"):
+        ridge_posterior(X, y, 0.0, 1.0)
+    with pytest.raises(ValueError, match="sigma2"):
+        ridge_posterior(X, y, 1.0, 0.0)
+
+
+def test_log_prior_matches_scipy_and_induces_the_penalties() -> None:
+    from scipy.stats import laplace, norm
+
+    from normcourse.diagnostics import log_prior, prior_scale
+    from normcourse.penalties import L1, L2
+
+    theta = np.linspace(-3, 3, 13)
+    lam, sigma2, n = 0.4, 2.0, 7
+    s = prior_scale(lam, sigma2, n)
+    np.testing.assert_allclose(log_prior(theta, lam, sigma2, n),
+                               norm.logpdf(theta, scale=np.sqrt(s)), rtol=1e-12)
+    np.testing.assert_allclose(log_prior(theta, lam, sigma2, n, penalty="l1"),
+                               laplace.logpdf(theta, scale=s), rtol=1e-12)
+    for pen, R in (("l2", L2(lam)), ("l1", L1(lam))):
+        neg = -(sigma2 / n) * (log_prior(theta, lam, sigma2, n, pen).sum()
+                               - log_prior(np.zeros(13), lam, sigma2, n, pen).sum())
+        assert neg == pytest.approx(R.value(theta), rel=1e-12)
+    assert log_prior(np.ones(3), lam, sigma2, n).shape == (3,)
+    with pytest.raises(ValueError, match="theta"):
+        log_prior(np.ones((2, 3)), lam, sigma2, n)
+    with pytest.raises(ValueError, match="penalty"):
+        log_prior(theta, lam, sigma2, n, penalty="l0")
+    with pytest.raises(ValueError, match="n"):
+        prior_scale(1.0, 1.0, 0)
+    with pytest.raises(ValueError, match="lam"):
+        prior_scale(0.0, 1.0, 5)
+
+
+def test_bias_variance_and_prior_plots() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from normcourse.diagnostics import log_prior, ridge_bias_variance
+    from normcourse.plotting.capacity import bias_variance_plot, prior_penalty_plot
+
+    Xt, _, _, _ = _data()
+    bv = ridge_bias_variance(Xt, np.ones(Xt.shape[1]), 1.0, np.logspace(-2, 2, 9))
+    ax = bias_variance_plot(bv, monte_carlo=(bv.bias2, bv.variance))
+    star = next(ln for ln in ax.lines if ln.get_marker() == "*")
+    assert star.get_xdata()[0] == bv.best_lam and star.get_ydata()[0] == bv.risk.min()
+    with pytest.raises(ValueError, match="log axis"):
+        bias_variance_plot(ridge_bias_variance(Xt, np.ones(Xt.shape[1]), 1.0, [0.0, 1.0]))
+    with pytest.raises(ValueError, match="one entry"):
+        bias_variance_plot(bv, monte_carlo=(np.ones(2), np.ones(2)))
+    grid = np.linspace(-2, 2, 41)
+    lp = log_prior(grid, 1.0, 1.0, 1)
+    axes = prior_penalty_plot(grid, {"g": np.exp(lp)}, {"g": lp[20] - lp},
+                              markers={"g": grid**2 / 2})
+    assert len(axes[0].lines) == 1 and len(axes[1].lines) == 2
+    with pytest.raises(ValueError, match="grid point"):
+        prior_penalty_plot(grid, {"g": np.ones(3)}, {"g": np.ones(3)})
+    plt.close("all")

@@ -34,11 +34,17 @@ from normcourse.plotting.applications import (
     training_curves_plot,
 )
 from normcourse.plotting.capacity import (
+    bias_variance_plot,
+    budget_path_plot,
     constrained_2d_plot,
     dof_plot,
+    early_stopping_match_plot,
+    prior_penalty_plot,
     ridge_shrinkage_plot,
     shadow_price_plot,
+    spectral_filter_plot,
     sweep_plot,
+    training_time_plot,
 )
 from normcourse.plotting.groups import input_norms_plot
 from normcourse.plotting.margin import (
@@ -83,6 +89,8 @@ __all__ = [
     "accuracy_sparsity_plot",
     "angle_norm_plot",
     "attractor_plot",
+    "bias_variance_plot",
+    "budget_path_plot",
     "coefficient_bars_plot",
     "coefficient_heatmaps",
     "constrained_2d_plot",
@@ -91,6 +99,7 @@ __all__ = [
     "decision_regions_plot",
     "direction_margin_plot",
     "dof_plot",
+    "early_stopping_match_plot",
     "estimates_plot",
     "gd_angle_plot",
     "gd_directions_plot",
@@ -104,6 +113,7 @@ __all__ = [
     "norm_history_plot",
     "path_plot",
     "pr_path_plot",
+    "prior_penalty_plot",
     "prox_maps_plot",
     "rescaling_plot",
     "ridge_shrinkage_plot",
@@ -115,11 +125,13 @@ __all__ = [
     "shadow_price_plot",
     "shrink_plot",
     "shrinkage_plot",
+    "spectral_filter_plot",
     "support_pattern_plot",
     "sweep_plot",
     "threshold_sweep_plot",
     "tradeoff_plot",
     "training_curves_plot",
+    "training_time_plot",
     "unit_balance_plot",
     "zero_gradient_plot",
 ]

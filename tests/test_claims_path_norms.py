@@ -5,8 +5,9 @@ function and the path norm but not ‖θ‖₂ — are tested in tests/test_robu
 (``test_path_norm_equals_brute_force``, ``test_rescale_keeps_function_and_path_norm_not_l2``,
 ``test_rescale_invariance_property``, ``test_l2_norm_value``). This file pins the page's own
 statements on its seeded examples (the tiny 2-3-1 network, the 2-16-1 network, the 2-16-2
-networks trained with and without weight decay) and unit-tests the helpers added for the
-page: ``unit_norms``, ``balance`` and the figures.
+networks trained with and without weight decay, and with the path-norm penalty) and
+unit-tests the helpers added for the page: ``unit_norms``, ``unit_imbalance``, ``balance``,
+``rescale_layer``, ``gd_imbalance_trace`` and the figures.
 """
 
 from __future__ import annotations
@@ -24,13 +25,18 @@ from torch import nn
 
 from normcourse import datasets, plotting
 from normcourse.optim import SGD
+from normcourse.plotting.robustness import imbalance_plot, norm_comparison_plot
 from normcourse.robustness import (
+    PathNormPenalty,
     balance,
+    gd_imbalance_trace,
     l2_norm,
     mlp,
     path_norm,
     rescale,
+    rescale_layer,
     train_classifier,
+    unit_imbalance,
     unit_norms,
 )
 
@@ -244,6 +250,88 @@ def test_euler_identity_and_one_step_imbalance_recursion() -> None:
     np.testing.assert_allclose(after, predicted, rtol=1e-9, atol=1e-14)
 
 
+def _hand_imbalance(net: nn.Sequential) -> np.ndarray:
+    """Δ_j = ‖(w_j, b_j)‖² − ‖v_j‖², computed directly from the tensors."""
+    W, b, V = (p.detach() for p in (net[0].weight, net[0].bias, net[2].weight))
+    return ((W**2).sum(1) + b**2 - (V**2).sum(0)).numpy()
+
+
+def _hand_gd(net: nn.Sequential, X, y, steps: int, lr: float, lam: float = 0.0,
+             path_lam: float = 0.0) -> None:
+    """Full-batch θ ← (1 − ηλ)θ − η ∇(CE + path_lam · φ₂), written out with torch.autograd."""
+    params = list(net.parameters())
+    for _ in range(steps):
+        loss = nn.functional.cross_entropy(net(X), y)
+        if path_lam:
+            W1, b1, W2, b2 = params
+            z = (W2**2) @ ((W1**2) @ torch.ones(W1.shape[1], dtype=W1.dtype) + b1**2) + b2**2
+            loss = loss + path_lam * z.sum().sqrt()
+        grads = torch.autograd.grad(loss, params)
+        with torch.no_grad():
+            for p, g in zip(params, grads, strict=True):
+                p.mul_(1 - lr * lam).sub_(lr * g)
+
+
+@pytest.mark.parametrize("lam, path_lam", [(0.0, 0.0), (0.01, 0.0), (0.0, 0.01)])
+def test_gd_imbalance_trace_is_hand_written_gradient_descent(lam, path_lam) -> None:
+    X, y = _data()
+    net = mlp([2, 16, 2], seed=0).double()
+    ref = mlp([2, 16, 2], seed=0).double()
+    pen = PathNormPenalty(path_lam) if path_lam else None
+    trace = gd_imbalance_trace(net, X, y, steps=40, lr=0.2, weight_decay=lam, penalty=pen,
+                               every=20)
+    rows = [_hand_imbalance(ref)]
+    for _ in range(2):
+        _hand_gd(ref, X, y, 20, 0.2, lam, path_lam)
+        rows.append(_hand_imbalance(ref))
+    assert trace.shape == (3, 16)
+    np.testing.assert_allclose(trace, np.array(rows), rtol=1e-9, atol=1e-12)
+    for p, q in zip(net.parameters(), ref.parameters(), strict=True):
+        torch.testing.assert_close(p, q, rtol=1e-9, atol=1e-12)
+
+
+def test_one_gd_step_changes_the_imbalance_by_exactly_eta_squared_terms() -> None:
+    """Without weight decay: Δ^{k+1} − Δ^k = η²(‖g_in‖² − ‖g_out‖²), so halving η quarters it;
+    the same holds with the rescaling-invariant path-norm penalty (Euler's identity)."""
+    X, y = _data()
+    for pen in (None, PathNormPenalty(0.05)):
+        base = mlp([2, 16, 2], seed=0).double()
+        loss = nn.functional.cross_entropy(base(X), y) + (pen(base) if pen else 0.0)
+        W, b, V = base[0].weight, base[0].bias, base[2].weight
+        gW, gb, gV = torch.autograd.grad(loss, [W, b, V])
+        euler_in = ((W * gW).sum(1) + b * gb).detach().numpy()
+        np.testing.assert_allclose(euler_in, (V * gV).sum(0).detach().numpy(), rtol=1e-9,
+                                   atol=1e-15)  # the first-order terms cancel
+        expected = ((gW**2).sum(1) + gb**2 - (gV**2).sum(0)).detach().numpy()
+        changes = []
+        for eta in (0.4, 0.2, 0.1, 0.05):
+            net = mlp([2, 16, 2], seed=0).double()
+            before = _hand_imbalance(net)
+            _hand_gd(net, X, y, 1, eta, path_lam=pen.lam if pen else 0.0)
+            changes.append(_hand_imbalance(net) - before)
+            np.testing.assert_allclose(changes[-1], eta**2 * expected, rtol=1e-6, atol=1e-15)
+        top = [np.abs(c).max() for c in changes]
+        assert all(3.99 < t0 / t1 < 4.01 for t0, t1 in itertools.pairwise(top))
+
+
+def test_drift_over_a_fixed_training_time_halves_with_eta() -> None:
+    """The page's demonstration: t = kη = 20, no weight decay; drift = O(η t)."""
+    X, y = _data()
+    drift = []
+    for eta in (0.4, 0.2, 0.1, 0.05):
+        net = mlp([2, 16, 2], seed=0).double()
+        before = _hand_imbalance(net)
+        _hand_gd(net, X, y, round(20 / eta), eta)
+        drift.append(np.abs(_hand_imbalance(net) - before).max())
+    d = np.array(drift)
+    assert np.all(np.diff(d) < 0)  # smaller step, smaller drift
+    ratios = d[:-1] / d[1:]
+    assert np.all((ratios > 1.7) & (ratios < 2.4))  # ≈ 2: first order in η at fixed t
+    per_eta = d / np.array([0.4, 0.2, 0.1, 0.05])
+    assert np.ptp(per_eta) < 0.1 * per_eta.mean()  # "drift / η is nearly constant"
+    assert d.max() < 0.06 * np.abs(before).max()  # small next to the imbalance itself
+
+
 @pytest.fixture(scope="module")
 def trained() -> dict:
     X, y = _data()
@@ -287,6 +375,136 @@ def test_trained_with_decay_is_balanced_and_switches_units_off(trained) -> None:
     with torch.no_grad():
         assert (m0(X).argmax(1) == y).double().mean().item() == 1.0
         assert (m1(X).argmax(1) == y).double().mean().item() >= 0.95
+
+
+# ----------------------------------------------------------------------------- path-norm penalty
+
+
+def _brute_path_norm(net: nn.Sequential) -> float:
+    """φ₂ of a one-hidden-layer net by listing every path (input or bias → unit → output)."""
+    b2 = net[2].bias.detach().double()
+    total = float((b2**2).sum())
+    for o in range(net[2].out_features):
+        total += float((_path_weights(net, o) ** 2).sum())
+    return math.sqrt(total)
+
+
+def _hand_rescale(net: nn.Sequential, alphas: np.ndarray) -> nn.Sequential:
+    out = mlp([net[0].in_features, net[0].out_features, net[2].out_features]).double()
+    al = torch.as_tensor(alphas, dtype=torch.float64)
+    with torch.no_grad():
+        out[0].weight.copy_(net[0].weight * al[:, None])
+        out[0].bias.copy_(net[0].bias * al)
+        out[2].weight.copy_(net[2].weight / al[None, :])
+        out[2].bias.copy_(net[2].bias)
+    return out
+
+
+@pytest.fixture(scope="module")
+def path_trained() -> tuple[nn.Sequential, np.ndarray]:
+    X, y = _data()
+    net = mlp([2, 16, 2], seed=0).double()
+    trace = gd_imbalance_trace(net, X, y, steps=3000, lr=0.2, penalty=PathNormPenalty(0.01))
+    return net, trace
+
+
+def test_path_norm_penalty_keeps_imbalance_and_units(path_trained) -> None:
+    net, trace = path_trained
+    a0, c0 = unit_norms(mlp([2, 16, 2], seed=0).double(), 0)
+    np.testing.assert_allclose(trace[0], a0**2 - c0**2, rtol=1e-12)
+    assert trace.shape == (301, 16)
+    assert abs(np.abs(trace[-1]).max() / np.abs(trace[0]).max() - 1) < 0.05
+    np.testing.assert_allclose(trace[-1], _hand_imbalance(net), rtol=1e-12)
+    s = np.prod(unit_norms(net, 0), axis=0)
+    assert np.all(s >= 1e-5)  # no unit switched off
+    # every unit keeps its own imbalance (not just the largest one) ...
+    assert np.all(np.abs(trace[-1] - trace[0]) < 0.05 * np.abs(trace[0]).max())
+    # ... so the weak units stay far below the diagonal c = a, the strong ones look balanced
+    a, c = unit_norms(net, 0)
+    weak = s < np.median(s)
+    assert np.sum(c[weak] / a[weak] < 0.35) >= 7 and np.max(c[~weak] / a[~weak]) > 0.8
+
+
+def test_path_norm_penalty_versus_weight_decay(path_trained, trained) -> None:
+    nets = {"none": trained[0.0][0], "wd": trained[0.01][0], "path": path_trained[0]}
+    phi = {k: _brute_path_norm(m) for k, m in nets.items()}
+    l2 = {k: math.sqrt(sum(float((p.detach() ** 2).sum()) for p in m.parameters()))
+          for k, m in nets.items()}
+    for k, m in nets.items():
+        assert path_norm(m) == pytest.approx(phi[k], rel=1e-12)
+    assert phi["wd"] < phi["path"] < phi["none"]
+    assert l2["wd"] < l2["path"] < l2["none"]
+    test = datasets.two_moons(1000, noise=0.1, seed=1)
+    acc = {}
+    for k, m in nets.items():
+        with torch.no_grad():
+            acc[k] = float((m(torch.tensor(test.X)).argmax(1).numpy() == test.y).mean())
+    assert 0.015 < acc["none"] - acc["wd"] < 0.035  # "about two and a half points"
+    assert 0.0 <= acc["none"] - acc["path"] < 0.01  # "less than one"
+    off = {k: int(np.sum(np.prod(unit_norms(m, 0), axis=0) < 1e-5)) for k, m in nets.items()}
+    assert off == {"none": 0, "wd": 7, "path": 0}
+
+
+def test_random_rescaling_keeps_path_norms_changes_l2(path_trained, trained) -> None:
+    alphas = np.exp(np.random.default_rng(1).normal(0.0, 0.5, 16))
+    X, _ = _data()
+    for m in (trained[0.0][0], trained[0.01][0], path_trained[0]):
+        by_hand = _hand_rescale(m, alphas)
+        lib = rescale_layer(m, 0, alphas)
+        for p, q in zip(lib.parameters(), by_hand.parameters(), strict=True):
+            torch.testing.assert_close(p, q, rtol=1e-14, atol=0)
+        with torch.no_grad():
+            torch.testing.assert_close(by_hand(X), m(X), rtol=1e-12, atol=1e-12)
+        assert _brute_path_norm(by_hand) == pytest.approx(_brute_path_norm(m), rel=1e-12)
+        assert abs(l2_norm(by_hand) / l2_norm(m) - 1) > 0.01
+    wd = trained[0.01][0]
+    assert l2_norm(_hand_rescale(wd, alphas)) > l2_norm(wd)  # balanced: the bottom of its orbit
+
+
+def test_rescale_layer_is_a_sequence_of_rescales_and_validates() -> None:
+    net = mlp([3, 5, 4, 2], seed=1).double()
+    alphas = np.array([0.5, 2.0, 1.0, 3.0])
+    chained = net
+    for j, al in enumerate(alphas):
+        chained = rescale(chained, 2, j, float(al))
+    at_once = rescale_layer(net, 2, alphas)
+    for p, q in zip(at_once.parameters(), chained.parameters(), strict=True):
+        torch.testing.assert_close(p, q, rtol=1e-15, atol=0)
+    assert rescale_layer(net, 2, torch.tensor(alphas)) is not net  # tensors accepted; a copy
+    np.testing.assert_array_equal(unit_norms(net, 2)[0], unit_norms(mlp([3, 5, 4, 2], seed=1)
+                                                                    .double(), 2)[0])
+    with pytest.raises(ValueError, match=r"alphas must have one entry per unit of layer 2 \(4\)"):
+        rescale_layer(net, 2, [1.0, 2.0])
+    with pytest.raises(ValueError, match="alphas must be > 0"):
+        rescale_layer(net, 2, [1.0, 0.0, 1.0, 1.0])
+    with pytest.raises(ValueError, match="alphas contains NaN"):
+        rescale_layer(net, 2, [1.0, np.nan, 1.0, 1.0])
+    with pytest.raises(ValueError, match="too extreme"):
+        rescale_layer(mlp([3, 5, 4, 2], seed=1), 2, [1e300, 1.0, 1.0, 1.0])  # float32
+    with pytest.raises(ValueError, match="last Linear"):
+        rescale_layer(net, 4, [1.0, 1.0])
+    with pytest.raises(ValueError, match="not positively homogeneous"):
+        rescale_layer(mlp([2, 3, 1], activation=nn.Tanh), 0, [1.0, 1.0, 1.0])
+
+
+def test_gd_imbalance_trace_and_unit_imbalance_validate() -> None:
+    X, y = _data()
+    net = mlp([2, 4, 2], seed=0).double()
+    a, c = unit_norms(net, 0)
+    np.testing.assert_allclose(unit_imbalance(net, 0), a**2 - c**2, rtol=1e-15)
+    tr = gd_imbalance_trace(net, X, y, steps=7, lr=0.1, every=3)
+    assert tr.shape == (3, 4)  # steps 0, 3, 6
+    for kw, match in [({"steps": 0}, "steps"), ({"lr": 0.0}, "lr"),
+                      ({"weight_decay": -1.0}, "weight_decay"), ({"every": 0}, "every"),
+                      ({"penalty": 3.0}, "penalty")]:
+        args = {"steps": 2, "lr": 0.1} | kw
+        with pytest.raises(ValueError, match=match):
+            gd_imbalance_trace(mlp([2, 4, 2]).double(), X, y, **args)
+    with pytest.raises(ValueError, match="last Linear"):
+        gd_imbalance_trace(mlp([2, 4, 2]).double(), X, y, steps=2, lr=0.1, layer=2)
+    for kw in ({"lr": 1e300}, {"lr": 0.1, "weight_decay": 1e300}):  # beyond float32
+        with pytest.raises(ValueError, match=f"{list(kw)[-1]} must be <"):
+            gd_imbalance_trace(mlp([2, 4, 2]), X.float(), y, steps=2, **kw)
 
 
 # ----------------------------------------------------------------------------- helpers of the page
@@ -360,4 +578,23 @@ def test_path_norm_figures_draw_what_they_are_given() -> None:
         plotting.unit_balance_plot({"x": (a, c[:2])})
     with pytest.raises(ValueError, match="exactly two"):
         plotting.unit_balance_plot({"x": (a, c)}, connect=True)
+    k = np.array([0.0, 10.0, 20.0])
+    ax = imbalance_plot(k, {"a": [1.0, 0.5, 0.25]}, guide=("g", [1.0, 0.4, 0.2]))
+    np.testing.assert_array_equal(ax.lines[0].get_ydata(), [1.0, 0.5, 0.25])
+    np.testing.assert_array_equal(ax.lines[1].get_ydata(), [1.0, 0.4, 0.2])
+    assert ax.get_yscale() == "log"
+    with pytest.raises(ValueError, match="one value per step"):
+        imbalance_plot(k, {"a": [1.0]})
+    with pytest.raises(ValueError, match="guide must have"):
+        imbalance_plot(k, {"a": [1.0, 1.0, 1.0]}, guide=("g", [1.0]))
+    ax = norm_comparison_plot({"m1": {"φ₂": 2.0, "‖θ‖₂": 3.0}, "m2": {"φ₂": 1.0, "‖θ‖₂": 4.0}})
+    heights = sorted(p.get_height() for p in ax.patches)
+    assert heights == [1.0, 2.0, 3.0, 4.0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["m1", "m2"]
+    with pytest.raises(ValueError, match="same quantities"):
+        norm_comparison_plot({"m1": {"φ₂": 1.0}, "m2": {"x": 1.0}})
+    with pytest.raises(ValueError, match="≥ 0"):
+        norm_comparison_plot({"m1": {"φ₂": -1.0}})
+    with pytest.raises(ValueError, match="at least one model"):
+        norm_comparison_plot({})
     plt.close("all")

@@ -4,10 +4,13 @@ Each test reproduces one statement of the page on the page's own seeded setup (a
 Gaussian matrix; a 2-32-32-2 ReLU network trained on two moons with and without the
 spectral penalty), so a change in the library that would make the text wrong fails here.
 The second half unit-tests the helpers added for the page: ``mlp``, ``train_classifier``,
-``robust_accuracy``, ``jacobian_norms``, ``datasets.two_moons`` and the figures.
+``robust_accuracy``, ``jacobian_norms``, ``TrackedSpectralPenalty``, ``datasets.two_moons``
+and the figures.
 """
 
 from __future__ import annotations
+
+import math
 
 import matplotlib
 import numpy as np
@@ -16,8 +19,10 @@ import torch
 from torch import nn
 
 from normcourse import datasets, plotting
+from normcourse.plotting.robustness import power_iteration_plot, sigma_tracking_plot
 from normcourse.robustness import (
     SpectralPenalty,
+    TrackedSpectralPenalty,
     certified_accuracy,
     certified_radius,
     jacobian_norms,
@@ -101,11 +106,95 @@ def test_power_iteration_cold_warm_and_rate_on_page_matrix() -> None:
     assert observed == pytest.approx(rate, rel=0.01)
 
 
+def _power_iteration_np(W: np.ndarray, v: np.ndarray, n_iter: int) -> np.ndarray:
+    """The page's from-scratch loop: the estimates σ⁽¹⁾ … σ⁽ⁿ⁾ from the unit vector v."""
+    sigmas = np.empty(n_iter)
+    for k in range(n_iter):
+        u = W @ v
+        u /= np.linalg.norm(u)
+        v = W.T @ u
+        sigmas[k] = np.linalg.norm(v)
+        v /= sigmas[k]
+    return sigmas
+
+
+def test_numpy_loop_is_the_library_iteration_and_stays_below_sigma1() -> None:
+    W, _ = _page_matrix()
+    sigma1 = float(np.linalg.svd(W.numpy(), compute_uv=False)[0])
+    v0 = torch.randn(32, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    v0 = (v0 / torch.linalg.vector_norm(v0)).numpy()
+    cold = _power_iteration_np(W.numpy(), v0, 150)
+    lib = [power_iteration(W, n_iter=k, tol=0.0, u0=torch.from_numpy(v0)).item()
+           for k in (1, 2, 10, 77, 150)]
+    np.testing.assert_allclose(lib, cold[[0, 1, 9, 76, 149]], rtol=1e-13)
+    # the seeded start the page draws is the library's own cold start
+    assert power_iteration(W, n_iter=10, tol=0.0).item() == pytest.approx(cold[9], rel=1e-13)
+    assert np.all(cold <= sigma1 * (1 + 1e-12)) and np.all(np.diff(cold) >= -1e-12)
+    err = np.abs(cold / sigma1 - 1)
+    assert _first_below(list(err), 1e-6) == 77  # "77 iterations to get six correct digits"
+
+
+def test_five_step_estimate_breaks_the_tight_certificate_bound_does_not() -> None:
+    W, _ = _page_matrix()
+    U, S, Vh = np.linalg.svd(W.numpy())  # independent of torch's SVD
+    tight = nn.Sequential(nn.Linear(32, 32, bias=False), nn.Linear(32, 2, bias=False)).double()
+    with torch.no_grad():
+        tight[0].weight.copy_(W)
+        tight[1].weight.copy_(torch.from_numpy(np.stack([U[:, 0], -U[:, 0]])))
+    v1 = torch.from_numpy(Vh[0].copy())[None, :]
+    x0 = 0.5 * v1
+    L_bound = lipschitz_upper_bound(tight)
+    L_est = math.sqrt(2) * power_iteration(W, n_iter=5, tol=0.0).item()
+    assert L_bound == pytest.approx(math.sqrt(2) * S[0], rel=1e-12)
+    assert 0.96 < L_est / L_bound < 0.98  # "about 3 % too low"
+    r_bound = certified_radius(tight, x0, lipschitz=L_bound).item()
+    r_est = certified_radius(tight, x0, lipschitz=L_est).item()
+    assert r_bound == pytest.approx(0.5, rel=1e-12)  # exactly the distance to v₁ᵀx = 0
+    step = 0.5 * (r_bound + r_est)
+    with torch.no_grad():
+        c0 = tight(x0).argmax(1).item()
+        assert tight(x0 - step * v1).argmax(1).item() != c0
+        assert tight(x0 - 0.999 * r_bound * v1).argmax(1).item() == c0
+
+
 def test_penalty_estimate_never_exceeds_sigma1_and_lags_at_times(page) -> None:
     tracked, exact = np.array(page["tracked"]), np.array(page["exact"])
     assert len(tracked) == 300
     assert np.all(tracked <= exact * (1 + 1e-5))
     assert np.max(exact - tracked) > 0.1 * np.max(exact)  # "not always": a visible lag
+
+
+def test_tracked_penalty_logs_what_a_manual_log_records(page) -> None:
+    X, y = _tensors(datasets.two_moons(400, noise=0.1, seed=0))
+    tracked = TrackedSpectralPenalty(0.03, layer="2")
+    model = mlp([2, 32, 32, 2], seed=0)
+    train_classifier(model, X, y, steps=300, lr=1e-2, penalty=tracked)
+    assert tracked.estimates == page["tracked"]  # the same numbers, bit for bit
+    np.testing.assert_allclose(tracked.exact, page["exact"], rtol=1e-6)
+    for p, q in zip(model.parameters(), page["models"]["spectral"].parameters(), strict=True):
+        assert torch.equal(p, q)  # logging does not change the training trajectory
+
+
+def test_tracked_penalty_validates_and_resets() -> None:
+    net = mlp([3, 5, 2], seed=0)
+    pen = TrackedSpectralPenalty(0.1, layer="0")
+    plain = SpectralPenalty(0.1)
+    assert pen(net).item() == pytest.approx(plain(net).item(), rel=1e-12)
+    assert len(pen.estimates) == len(pen.exact) == 1
+    assert pen.exact[0] == pytest.approx(
+        float(torch.linalg.matrix_norm(net[0].weight.detach().double(), ord=2)), rel=1e-12)
+    pen.value(net)  # value() does not log
+    assert len(pen.estimates) == 1
+    pen.reset()
+    assert pen.estimates == [] and pen.exact == [] and pen.cache == {}
+    with pytest.raises(ValueError, match=r"layer '1' is not an nn\.Linear.*\['0', '2'\]"):
+        TrackedSpectralPenalty(0.1, layer="1")(net)
+    for bad in (2, "", None):
+        with pytest.raises(ValueError, match="layer must be"):
+            TrackedSpectralPenalty(0.1, layer=bad)
+    with pytest.raises(ValueError, match="lam"):
+        TrackedSpectralPenalty(-1.0, layer="0")
+    assert "layer='0'" in repr(pen)
 
 
 def test_penalty_lowers_product_bound_keeps_accuracy(page) -> None:
@@ -330,4 +419,17 @@ def test_robustness_figures_draw_what_they_are_given() -> None:
     assert "∏ = 3" in ax.get_legend().get_texts()[0].get_text()
     with pytest.raises(ValueError, match="≥ 0"):
         plotting.layer_norm_plot({"m": [1.0, -1.0]})
+    err = {"cold": [1e-1, 1e-2, 1e-3, 0.0], "warm": [1e-8, 1e-9, 1e-10, 1e-11]}
+    ax = power_iteration_plot(err, rate=0.1, ref=2, rate_label="guide")
+    np.testing.assert_array_equal(ax.lines[0].get_ydata(), [1e-1, 1e-2, 1e-3, 1e-16])
+    np.testing.assert_allclose(ax.lines[2].get_ydata(), [1e-1, 1e-2, 1e-3, 1e-4])  # guide
+    assert ax.get_legend().get_texts()[2].get_text() == "guide"
+    with pytest.raises(ValueError, match="ref must be"):
+        power_iteration_plot(err, rate=0.1, ref=9)
+    with pytest.raises(ValueError, match="≥ 0"):
+        power_iteration_plot({"x": [-1.0]})
+    ax = sigma_tracking_plot([2.0, 2.5, 3.0], [1.9, 2.5, 2.7])
+    np.testing.assert_array_equal(ax.lines[1].get_ydata(), [1.9, 2.5, 2.7])
+    with pytest.raises(ValueError, match="same length"):
+        sigma_tracking_plot([2.0, 2.5], [1.0])
     plt.close("all")

@@ -332,6 +332,62 @@ def test_certified_radius_is_tight_for_antipodal_linear_model():
         assert int((model(outside).argmax(1) != pred).sum()) == len(x)
 
 
+def _tight_linear_network(seed: int, d: int = 32) -> tuple[nn.Sequential, torch.Tensor, float]:
+    """x ↦ (u₁ᵀWx, −u₁ᵀWx) = σ₁ (v₁ᵀx, −v₁ᵀx) for a seeded Gaussian W: the product bound
+    √2 σ₁ is its exact Lipschitz constant, and r(x) = |v₁ᵀx| is the distance to its decision
+    boundary v₁ᵀx = 0. Returns the network, v₁ and σ₁ (from LAPACK's SVD)."""
+    W = torch.randn(d, d, generator=_gen(seed), dtype=torch.float64)
+    U, S, Vh = torch.linalg.svd(W)
+    net = nn.Sequential(nn.Linear(d, d, bias=False), nn.Linear(d, 2, bias=False)).double()
+    with torch.no_grad():
+        net[0].weight.copy_(W)
+        net[1].weight.copy_(torch.stack([U[:, 0], -U[:, 0]]))
+    return net, Vh[0], float(S[0])
+
+
+def _flips(net: nn.Module, x: torch.Tensor, x_new: torch.Tensor) -> bool:
+    with torch.no_grad():
+        return bool((net(x_new).argmax(1) != net(x).argmax(1)).any())
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("n_iter", [1, 3, 5])
+def test_certificate_needs_a_true_upper_bound_not_a_power_estimate(seed, n_iter):
+    net, v1, sigma1 = _tight_linear_network(seed)
+    x0 = 0.5 * v1[None, :]  # distance 0.5 from the boundary
+    W = net[0].weight.detach()
+    # a truncated power iteration is below σ₁, so its "certificate" is too large and broken
+    est = power_iteration(W, n_iter=n_iter, tol=0.0).item()
+    assert est < sigma1 * (1 - 1e-4)
+    r_est = certified_radius(net, x0, lipschitz=math.sqrt(2) * est).item()
+    assert r_est > 0.5 * (1 + 1e-5)
+    assert _flips(net, x0, x0 - 0.5 * (0.5 + r_est) * v1)  # inside r_est, yet flipped
+    # the library's bound, given the same truncated iteration, is still ≥ ∏ σ₁ = √2 σ₁ ...
+    L = lipschitz_upper_bound(net, n_iter=n_iter, tol=0.0)
+    assert L >= math.sqrt(2) * sigma1 * (1 - 1e-12)
+    # ... and its radius (explicit L, or the default) is the exact distance and never broken
+    for r in (certified_radius(net, x0, lipschitz=L).item(), certified_radius(net, x0).item()):
+        assert r == pytest.approx(0.5, rel=1e-12)
+        assert not _flips(net, x0, x0 - 0.999 * r * v1)  # the worst direction, just inside
+        assert _flips(net, x0, x0 - 1.001 * r * v1)  # and it is tight: just outside flips
+        x_pgd = pgd_attack(net, x0, net(x0).argmax(1), 0.999 * r, steps=50)
+        assert not _flips(net, x0, x_pgd)
+
+
+@pytest.mark.parametrize("n_iter", [1, 2])
+@pytest.mark.parametrize("sizes", [[2, 32, 32, 2], [6, 24, 24, 24, 3]])
+def test_lipschitz_bound_with_truncated_iteration_is_still_an_upper_bound(n_iter, sizes):
+    for seed in range(4):
+        model = _mlp(sizes, seed=seed).double()
+        ws = [m.weight.detach() for m in model if isinstance(m, nn.Linear)]
+        exact = math.prod(float(torch.linalg.svdvals(w)[0]) for w in ws)
+        estimate = math.prod(power_iteration(w, n_iter=n_iter, tol=0.0).item() for w in ws)
+        assert estimate < exact * (1 - 1e-6)  # the power estimate alone would be too small
+        bound = lipschitz_upper_bound(model, n_iter=n_iter, tol=0.0)
+        assert bound >= exact * (1 - 1e-12)
+        assert bound == pytest.approx(exact, rel=1e-12)
+
+
 def test_pgd_empirical_robust_accuracy_dominates_certified(trained):
     model, x, y = trained[0.0]
     for eps in (0.02, 0.1):

@@ -24,10 +24,14 @@ from normcourse.plotting.common import get_axes
 
 __all__ = [
     "decision_regions_plot",
+    "imbalance_plot",
     "layer_norm_plot",
     "network_diagram",
+    "norm_comparison_plot",
+    "power_iteration_plot",
     "rescaling_plot",
     "robustness_curve_plot",
+    "sigma_tracking_plot",
     "unit_balance_plot",
 ]
 
@@ -309,6 +313,151 @@ def unit_balance_plot(
     ax.set_aspect("equal")
     ax.set_xlabel(r"incoming norm $a_j = \|(w_j, b_j)\|_2$")
     ax.set_ylabel(r"outgoing norm $c_j = \|v_j\|_2$")
+    ax.legend(frameon=False, fontsize=8)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def power_iteration_plot(
+    errors: Mapping[str, Sequence[float] | np.ndarray],
+    rate: float | None = None,
+    ref: int = 10,
+    ax=None,
+    title: str | None = None,
+    rate_label: str | None = None,
+):
+    """Relative error |σ⁽ᵏ⁾/σ₁ − 1| of power iteration against the iteration k, log scale.
+
+    ``errors`` maps a label (e.g. "cold start") to the errors at k = 1, 2, …. With ``rate``
+    (e.g. (σ₂/σ₁)⁴), a dotted guide of that slope per iteration is drawn through the first
+    curve at k = ``ref``, labelled ``rate_label`` (default: the rate's value). Errors below
+    1e-16 (rounding) are drawn at 1e-16.
+    """
+    ref = positive_int(ref, "ref")
+    if rate is not None:
+        rate = drawable(rate, "rate", positive=True)
+    ax = get_axes(ax, figsize=(6.0, 3.6))
+    first = None
+    for name, err in errors.items():
+        e = nonempty(finite_array(err, f"errors[{name!r}]", ndim=1), f"errors[{name!r}]")
+        if np.any(e < 0):
+            raise ValueError(f"errors[{name!r}] must be ≥ 0")
+        k = np.arange(1, e.size + 1)
+        ax.semilogy(k, np.maximum(e, 1e-16), lw=2, label=name)
+        first = e if first is None else first
+    if rate is not None and first is not None:
+        if ref > first.size:
+            raise ValueError(f"ref must be ≤ the number of iterations ({first.size}), got {ref}")
+        k = np.arange(1, first.size + 1)
+        ax.semilogy(k, max(first[ref - 1], 1e-16) * rate ** (k - float(ref)), "k:", lw=1,
+                    label=rate_label or f"slope {rate:.3g} per iteration")
+    ax.set_xlabel("iteration k")
+    ax.set_ylabel("relative error of σ⁽ᵏ⁾")
+    ax.set_ylim(1e-16, 1)
+    ax.legend(frameon=False, fontsize=8)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def sigma_tracking_plot(
+    exact: Sequence[float] | np.ndarray,
+    estimate: Sequence[float] | np.ndarray,
+    ax=None,
+    title: str | None = None,
+):
+    """A layer's exact σ₁ and the estimate a spectral penalty used, step by step.
+
+    Pass the logs of :class:`normcourse.robustness.TrackedSpectralPenalty`
+    (``exact``, ``estimates``); the gap between the curves is the lag of the estimate.
+    """
+    ex = nonempty(finite_array(exact, "exact", ndim=1), "exact")
+    est = finite_array(estimate, "estimate", ndim=1)
+    if est.shape != ex.shape:
+        raise ValueError(f"estimate must have the same length as exact ({ex.size}), "
+                         f"got {est.size}")
+    ax = get_axes(ax, figsize=(6.0, 3.2))
+    ax.plot(ex, lw=2, label="exact σ₁ (SVD)")
+    ax.plot(est, lw=1.2, label="estimate used by the penalty")
+    ax.set_xlabel("training step")
+    ax.set_ylabel("σ₁")
+    ax.legend(frameon=False, fontsize=8)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def imbalance_plot(
+    steps: Sequence[float] | np.ndarray,
+    traces: Mapping[str, Sequence[float] | np.ndarray],
+    guide: tuple[str, Sequence[float] | np.ndarray] | None = None,
+    ax=None,
+    title: str | None = None,
+):
+    """Largest unit imbalance max_j |a_j² − c_j²| against the gradient step, log scale.
+
+    ``traces`` maps a label to the values at ``steps`` (e.g. ``np.abs(trace).max(1)`` of
+    :func:`normcourse.robustness.gd_imbalance_trace`); ``guide = (label, values)`` adds a
+    dotted reference curve at the same steps (e.g. a predicted decay).
+    """
+    k = nonempty(finite_array(steps, "steps", ndim=1), "steps")
+    ax = get_axes(ax, figsize=(6.0, 3.4))
+    curves = dict(traces)
+    for name, tr in curves.items():
+        t = finite_array(tr, f"traces[{name!r}]", ndim=1)
+        if t.shape != k.shape:
+            raise ValueError(f"traces[{name!r}] must have one value per step ({k.size})")
+        ax.semilogy(k, np.maximum(t, 1e-300), lw=2, label=name)
+    if guide is not None:
+        label, values = guide
+        g = finite_array(values, "guide", ndim=1)
+        if g.shape != k.shape:
+            raise ValueError(f"guide must have one value per step ({k.size})")
+        ax.semilogy(k, g, "k:", lw=1, label=label)
+    ax.set_xlabel("gradient step k")
+    ax.set_ylabel(r"$\max_j\,|a_j^2 - c_j^2|$")
+    ax.legend(frameon=False, fontsize=8)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def norm_comparison_plot(
+    values: Mapping[str, Mapping[str, float]],
+    ax=None,
+    title: str | None = None,
+    ylabel: str = "norm",
+):
+    """Grouped bars: one group per model, one bar per quantity (e.g. φ₂, ‖θ‖₂).
+
+    ``values`` maps a model's label to ``{quantity label: value ≥ 0}``; every model must
+    list the same quantities. Each bar is annotated with its value.
+    """
+    names = list(values)
+    if not names:
+        raise ValueError("values must name at least one model")
+    keys = list(values[names[0]])
+    if not keys:
+        raise ValueError("values must list at least one quantity per model")
+    for name in names:
+        if list(values[name]) != keys:
+            raise ValueError(f"values[{name!r}] must list the same quantities as "
+                             f"values[{names[0]!r}]: {keys}")
+    ax = get_axes(ax, figsize=(5.5, 3.6))
+    width = 0.8 / len(keys)
+    for i, key in enumerate(keys):
+        v = np.array([drawable(values[n][key], f"values[{n!r}][{key!r}]") for n in names])
+        if np.any(v < 0):
+            raise ValueError(f"values for {key!r} must be ≥ 0")
+        x = np.arange(len(names)) + (i - (len(keys) - 1) / 2) * width
+        ax.bar(x, v, width=width, label=key)
+        for xi, vi in zip(x, v, strict=True):
+            ax.annotate(f"{vi:.3g}", (xi, vi), xytext=(0, 2), textcoords="offset points",
+                        ha="center", fontsize=7)
+    ax.set_ylim(0, ax.get_ylim()[1] * 1.08)
+    ax.set_xticks(np.arange(len(names)), names)
+    ax.set_ylabel(ylabel)
     ax.legend(frameon=False, fontsize=8)
     if title:
         ax.set_title(title)

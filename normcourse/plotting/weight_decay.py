@@ -15,6 +15,7 @@ from normcourse.plotting.common import get_axes, least_squares_loss_grid, padded
 
 __all__ = [
     "decay_histogram",
+    "gradient_scale_plot",
     "norm_history_plot",
     "scheme_grid_plot",
     "scheme_norm_plot",
@@ -281,3 +282,44 @@ def shrink_plot(curves: Mapping[str, np.ndarray], guides: Mapping[str, object] |
     left.legend(frameon=False, fontsize=8)
     right.legend(frameon=False, fontsize=8)
     return axes
+
+
+def gradient_scale_plot(runs: Mapping[str, object], ax=None, title: str | None = None):
+    """Decay per step against the size s of a weight's data gradient (log–log axes).
+
+    ``runs`` maps a label (an optimizer) to a ``weight_decay.GradientScaleRun``: its
+    ``coefficient`` (ηλ/(√v̂ + ε) for Adam + L2, ηλ for AdamW) is drawn as a line and its
+    ``measured`` shrink per step as open circles, at every s > 0; the coefficient at
+    s = 0 (no data gradient), if present, is quoted in the legend. The guide ηλ/s of the
+    first run is dashed, up to three times the largest coefficient drawn.
+    """
+    from normcourse.weight_decay import GradientScaleRun
+
+    if not runs:
+        raise ValueError("runs must hold at least one weight_decay.GradientScaleRun")
+    ax = get_axes(ax, figsize=(6.0, 3.8))
+    top, first = 0.0, None
+    for k, (name, r) in enumerate(runs.items()):
+        if not isinstance(r, GradientScaleRun):
+            raise ValueError(f"runs[{name!r}] must be a weight_decay.GradientScaleRun, got "
+                             f"{type(r).__name__}")
+        s = finite_array(r.scales, f"runs[{name!r}].scales", ndim=1)
+        c = finite_array(r.coefficient, f"runs[{name!r}].coefficient", ndim=1)
+        if np.any(c <= 0):
+            raise ValueError(f"runs[{name!r}].coefficient must be > 0 for a log axis")
+        pos = s > 0
+        zero = f" (s = 0: {float(c[~pos][0]):.1e})" if np.any(~pos) else ""
+        ax.loglog(s[pos], c[pos], "-", color=f"C{k}", lw=1.8, label=f"{name}{zero}")
+        ax.loglog(s[pos], r.measured[pos], "o", mfc="none", color=f"C{k}", ms=6,
+                  label="measured shrink" if k == 0 else None)
+        top = max(top, float(c[pos].max()))
+        if first is None:
+            first = (s[pos], r.lr * r.lam / s[pos])
+    near = first[1] <= 3 * top
+    ax.loglog(first[0][near], first[1][near], "--", color="0.5", lw=1.0, label="ηλ/s")
+    ax.set_xlabel("size s of the data gradient (log scale)")
+    ax.set_ylabel("decay per step (log scale)")
+    ax.legend(frameon=False, fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return ax

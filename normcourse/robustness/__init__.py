@@ -8,7 +8,8 @@ parameters and λ (``lam``) is the penalty strength.
 * Lipschitz upper bound of the logit map, L ≤ ∏_l ‖W_l‖₂ · ∏ Lip(φ)
   (:func:`lipschitz_upper_bound`, Szegedy et al. 2014).
 * Spectral penalty λ Σ_l ‖W_l‖₂ with σ_l = u_lᵀ W_l v_l, vectors detached, as in spectral
-  normalization (Miyato et al. 2018) (:class:`SpectralPenalty`, :func:`spectral_penalty`).
+  normalization (Miyato et al. 2018) (:class:`SpectralPenalty`, :func:`spectral_penalty`;
+  :class:`TrackedSpectralPenalty` also logs one layer's estimate next to its exact σ₁).
 * Certified ℓ2 radius margin(x) / (√2 L) (Tsuzuku et al. 2018) (:func:`certified_radius`,
   :func:`certified_accuracy`) and, for the empirical side, an ℓ2 PGD attack (Madry et al. 2018)
   (:func:`pgd_attack`).
@@ -16,7 +17,9 @@ parameters and λ (``lam``) is the penalty strength.
   :class:`PathNormPenalty`), the ReLU rescaling that leaves the function unchanged
   (:func:`rescale`) and the plain ‖θ‖₂ (:func:`l2_norm`), which the rescaling does change.
 * Balancing: the incoming and outgoing norms a_j, c_j of hidden units (:func:`unit_norms`) and
-  the rescaling with the smallest ‖θ‖₂, where a_j = c_j (:func:`balance`).
+  the rescaling with the smallest ‖θ‖₂, where a_j = c_j (:func:`balance`); all units rescaled at
+  once (:func:`rescale_layer`); the imbalance a_j² − c_j² (:func:`unit_imbalance`) and its trace
+  under gradient descent (:func:`gd_imbalance_trace`, Du, Hu & Lee 2018).
 * Small experiments for the book: a seeded MLP (:func:`mlp`), a training loop with an optional
   penalty (:func:`train_classifier`), accuracy under PGD (:func:`robust_accuracy`) and the
   input-Jacobian norms that lower-bound the Lipschitz constant (:func:`jacobian_norms`).
@@ -44,6 +47,8 @@ Tsuzuku, Sato, Sugiyama, "Lipschitz-margin training: scalable certification of p
 invariance for deep neural networks", NeurIPS 2018.
 Madry, Makelov, Schmidt, Tsipras, Vladu, "Towards deep learning models resistant to
 adversarial attacks", ICLR 2018.
+Du, Hu, Lee, "Algorithmic regularization in learning deep homogeneous models: layers are
+automatically balanced", NeurIPS 2018.
 """
 
 
@@ -59,12 +64,16 @@ from normcourse.robustness.models import DivergenceError, l2_norm, mlp, train_cl
 from normcourse.robustness.pathnorm import (
     PathNormPenalty,
     balance,
+    gd_imbalance_trace,
     path_norm,
     rescale,
+    rescale_layer,
+    unit_imbalance,
     unit_norms,
 )
 from normcourse.robustness.spectral import (
     SpectralPenalty,
+    TrackedSpectralPenalty,
     jacobian_norms,
     lipschitz_upper_bound,
     power_iteration,
@@ -75,9 +84,11 @@ __all__ = [
     "DivergenceError",
     "PathNormPenalty",
     "SpectralPenalty",
+    "TrackedSpectralPenalty",
     "balance",
     "certified_accuracy",
     "certified_radius",
+    "gd_imbalance_trace",
     "jacobian_norms",
     "l2_norm",
     "lipschitz_upper_bound",
@@ -86,8 +97,10 @@ __all__ = [
     "pgd_attack",
     "power_iteration",
     "rescale",
+    "rescale_layer",
     "robust_accuracy",
     "spectral_penalty",
     "train_classifier",
+    "unit_imbalance",
     "unit_norms",
 ]

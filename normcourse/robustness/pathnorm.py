@@ -2,9 +2,13 @@ r"""Path norms and the ReLU rescaling symmetry (Neyshabur et al. 2015).
 
 * ℓ2 path norm φ₂(θ) (:func:`path_norm`) and its differentiable penalty λ φ₂(θ)
   (:class:`PathNormPenalty`);
-* the rescaling of a hidden unit that leaves the function unchanged (:func:`rescale`);
+* the rescaling of a hidden unit that leaves the function unchanged (:func:`rescale`), and of
+  all units of a layer at once (:func:`rescale_layer`);
 * balancing: the incoming and outgoing norms a_j, c_j of hidden units (:func:`unit_norms`) and
-  the rescaling with the smallest ‖θ‖₂, where a_j = c_j (:func:`balance`).
+  the rescaling with the smallest ‖θ‖₂, where a_j = c_j (:func:`balance`);
+* the imbalance Δ_j = a_j² − c_j² (:func:`unit_imbalance`) and its trace under full-batch
+  gradient descent with or without weight decay or a penalty (:func:`gd_imbalance_trace`),
+  conserved by the gradient flow of a rescaling-invariant objective (Du, Hu & Lee 2018).
 """
 
 from __future__ import annotations
@@ -17,11 +21,30 @@ import numpy as np
 import torch
 from torch import nn
 
-from normcourse._validate import finite_model, finite_result, flag, nonneg, positive
+from normcourse._validate import (
+    finite_array,
+    finite_model,
+    finite_result,
+    flag,
+    nonneg,
+    positive,
+    positive_int,
+)
 from normcourse.model_penalties import ModelPenalty
+from normcourse.optim import SGD
 from normcourse.robustness.layers import check_sequential, leaf_layers
+from normcourse.robustness.models import train_classifier
 
-__all__ = ["PathNormPenalty", "balance", "path_norm", "rescale", "unit_norms"]
+__all__ = [
+    "PathNormPenalty",
+    "balance",
+    "gd_imbalance_trace",
+    "path_norm",
+    "rescale",
+    "rescale_layer",
+    "unit_imbalance",
+    "unit_norms",
+]
 
 
 # --------------------------------------------------------------------------- path norm
@@ -194,6 +217,49 @@ def rescale(model: nn.Sequential, layer: int, unit: int, alpha: float) -> nn.Seq
     return out
 
 
+def rescale_layer(model: nn.Sequential, layer: int, alphas: Any) -> nn.Sequential:
+    r"""Copy of ``model`` with every hidden unit j of ``model[layer]`` rescaled by α_j > 0.
+
+    The vectorised form of :func:`rescale`, all units at once (``alphas`` has one entry per
+    output unit of ``model[layer]``):
+
+        W_l ← diag(α) W_l,   b_l ← α ⊙ b_l,   W_{l+1} ← W_{l+1} diag(α)⁻¹.
+
+    The function, the path norm and the products a_j c_j of :func:`unit_norms` are unchanged;
+    (a_j, c_j) becomes (α_j a_j, c_j / α_j). The same layers as :func:`rescale` are accepted.
+
+    Parameters
+    ----------
+    model : a flat ``nn.Sequential`` (not modified; a deep copy is returned).
+    layer : index of a hidden ``nn.Linear`` (followed, after positively homogeneous activations
+        only, by another ``nn.Linear``).
+    alphas : α ∈ (0, ∞)^h, finite, one per unit (array, list or tensor).
+    """
+    nxt = _next_linear(model, layer)
+    finite_model(model)
+    a = finite_array(alphas, "alphas", ndim=1)
+    h = model[layer].out_features
+    if a.shape != (h,):
+        raise ValueError(f"alphas must have one entry per unit of layer {layer} ({h}), "
+                         f"got shape {a.shape}")
+    if np.any(a <= 0):
+        raise ValueError("alphas must be > 0 (a rescaling by α ≤ 0 changes the function)")
+    out = copy.deepcopy(model)
+    with torch.no_grad():
+        first, second = out[layer], out[nxt]
+        s = torch.as_tensor(a, dtype=first.weight.dtype, device=first.weight.device)
+        first.weight.mul_(s[:, None])
+        if first.bias is not None:
+            first.bias.mul_(s)
+        second.weight.div_(s.to(second.weight.dtype)[None, :])
+    try:
+        finite_model(out)
+    except ValueError:
+        raise ValueError("alphas are too extreme: the rescaled weights overflow the model's "
+                         "dtype") from None
+    return out
+
+
 # --------------------------------------------------------------------------- balancing
 
 
@@ -289,3 +355,77 @@ def balance(model: nn.Sequential) -> nn.Sequential:
             first.bias.mul_(s_in)
         second.weight.mul_(s_out[None, :])
     return out
+
+
+# --------------------------------------------------------------------------- imbalance
+
+
+def unit_imbalance(model: nn.Sequential, layer: int) -> np.ndarray:
+    r"""Imbalance Δ_j = a_j² − c_j² of each hidden unit of ``model[layer]`` (float64 array).
+
+    a_j, c_j are the incoming and outgoing norms of :func:`unit_norms`. A rescaling by α_j turns
+    Δ_j into α_j² a_j² − c_j² / α_j²; the unit is balanced when Δ_j = 0. For a loss that depends
+    on θ only through the network's function, the gradient flow θ̇ = −∇L − λθ gives
+    dΔ_j/dt = −2λ Δ_j: Δ_j is conserved without weight decay (Du, Hu & Lee 2018) and decays
+    like e^{−2λt} with it.
+    """
+    a, c = unit_norms(model, layer)
+    return a * a - c * c
+
+
+def gd_imbalance_trace(
+    model: nn.Sequential,
+    X: Any,
+    y: Any,
+    steps: int,
+    lr: float,
+    weight_decay: float = 0.0,
+    penalty: Any = None,
+    every: int = 10,
+    layer: int = 0,
+) -> np.ndarray:
+    r"""Train ``model`` in place by full-batch gradient descent and record the unit imbalances.
+
+    Each step is θ ← θ − η (∇CE(θ) + ∇R(θ) + λθ) with η = ``lr``, λ = ``weight_decay`` (coupled,
+    :class:`normcourse.optim.SGD`) and R = ``penalty`` (e.g. :class:`PathNormPenalty`, or
+    ``None``), through :func:`~normcourse.robustness.train_classifier`. With g = ∇(CE + R)
+    restricted to unit j's incoming parameters (w_j, b_j) and outgoing weights v_j, and R
+    invariant under rescaling (or absent), one step changes Δ_j = a_j² − c_j² exactly to
+
+        Δ_j ← (1 − ηλ)² Δ_j + η² (‖g_in,j‖² − ‖g_out,j‖²),
+
+    since the first-order terms cancel by Euler's identity ⟨(w_j, b_j), g_in,j⟩ = ⟨v_j, g_out,j⟩.
+    Without weight decay Δ_j therefore drifts by O(η²) per step, O(η t) over a training time
+    t = kη, and is conserved only in the limit η → 0 (the gradient flow).
+
+    Parameters
+    ----------
+    model : ``nn.Sequential`` with a hidden ``nn.Linear`` at index ``layer`` (trained in place).
+    X, y : inputs (n, d) and integer labels (n,).
+    steps : number of gradient steps (≥ 1); lr : η > 0; weight_decay : λ ≥ 0.
+    penalty : R(θ) as accepted by :func:`~normcourse.robustness.train_classifier`, or ``None``.
+    every : record Δ every ``every`` steps (≥ 1).
+    layer : index of the hidden layer whose units are recorded.
+
+    Returns
+    -------
+    Array of shape (1 + steps // every, h): row i is Δ(θ) after i · ``every`` steps (row 0 at
+    the start).
+    """
+    steps = positive_int(steps, "steps")
+    lr = positive(lr, "lr")
+    weight_decay = nonneg(weight_decay, "weight_decay")
+    every = positive_int(every, "every")
+    rows = [unit_imbalance(model, layer)]  # also checks model and layer
+    big = min(torch.finfo(p.dtype).max for p in model.parameters())
+    for value, name in ((lr, "lr"), (weight_decay, "weight_decay")):
+        if value >= big:
+            raise ValueError(f"{name} must be < {big:.3g} (the model's dtype), got {value!r}")
+
+    def record(k: int, m: nn.Module) -> None:
+        if k % every == 0:
+            rows.append(unit_imbalance(m, layer))
+
+    train_classifier(model, X, y, steps=steps, penalty=penalty, callback=record,
+                     optimizer=SGD(model.parameters(), lr=lr, weight_decay=weight_decay))
+    return np.array(rows)

@@ -5,7 +5,9 @@ r"""Spectral norms, the Lipschitz product bound and the spectral penalty of an M
   (:func:`lipschitz_upper_bound`, Szegedy et al. 2014), and the input-Jacobian norms
   max_i ‖J_f(x_i)‖₂ that lower-bound it (:func:`jacobian_norms`).
 * Spectral penalty λ Σ_l ‖W_l‖₂ with σ_l = u_lᵀ W_l v_l, vectors detached, as in spectral
-  normalization (Miyato et al. 2018) (:class:`SpectralPenalty`, :func:`spectral_penalty`).
+  normalization (Miyato et al. 2018) (:class:`SpectralPenalty`, :func:`spectral_penalty`), and
+  the same penalty with a log of one layer's estimate next to its exact σ₁
+  (:class:`TrackedSpectralPenalty`).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from normcourse.robustness.layers import check_sequential, leaf_layers
 
 __all__ = [
     "SpectralPenalty",
+    "TrackedSpectralPenalty",
     "jacobian_norms",
     "lipschitz_upper_bound",
     "power_iteration",
@@ -435,6 +438,58 @@ class SpectralPenalty(ModelPenalty):
 
     def __repr__(self) -> str:
         return f"SpectralPenalty(lam={self.lam}, n_iter={self.n_iter})"
+
+
+class TrackedSpectralPenalty(SpectralPenalty):
+    r"""A :class:`SpectralPenalty` that also logs, at every call, one layer's σ̂ and its exact σ₁.
+
+    The penalty and its gradient are exactly those of :class:`SpectralPenalty` (same warm
+    starts, same training trajectory). In addition, call k appends to
+
+    * :attr:`estimates` the estimate σ̂_l^{(k)} = u_lᵀ W_l v_l that the penalty used for layer
+      ``layer`` (a power-iteration value, so σ̂ ≤ σ₁(W_l) up to rounding), and
+    * :attr:`exact` the exact σ₁(W_l) = ‖W_l‖₂ of the same weights, from LAPACK's SVD,
+
+    so that the lag of the one-iteration-per-step estimate can be plotted. The SVD costs
+    O(mn min(m, n)) per call: meant for small book experiments, not for large layers.
+
+    Parameters
+    ----------
+    lam, n_iter, n_iter_init : as in :class:`SpectralPenalty`.
+    layer : name of the ``nn.Linear`` layer to log, as in :attr:`SpectralPenalty.sigmas` (the
+        dotted index in ``model.named_modules()``, e.g. ``"2"``). A name that is not a Linear
+        layer of the model raises ``ValueError`` at the first call.
+    """
+
+    def __init__(self, lam: float, layer: str, n_iter: int = 1, n_iter_init: int = 20) -> None:
+        super().__init__(lam, n_iter=n_iter, n_iter_init=n_iter_init)
+        if not isinstance(layer, str) or not layer:
+            raise ValueError(f"layer must be the name of an nn.Linear layer (e.g. '2'), "
+                             f"got {layer!r}")
+        self.layer = layer
+        self.estimates: list[float] = []
+        self.exact: list[float] = []
+
+    def __call__(self, model: nn.Module) -> torch.Tensor:
+        """λ Σ_l σ_l as :meth:`SpectralPenalty.__call__`, plus one entry in each log."""
+        layers = dict(_linear_layers(model))
+        if self.layer not in layers:
+            raise ValueError(f"layer {self.layer!r} is not an nn.Linear layer of the model; "
+                             f"its Linear layers are {sorted(layers)}")
+        value = super().__call__(model)
+        self.estimates.append(self.sigmas[self.layer])
+        self.exact.append(_svd_norm(layers[self.layer].weight.detach().to(torch.float64)))
+        return value
+
+    def reset(self) -> None:
+        """Forget the warm starts and clear both logs."""
+        super().reset()
+        self.estimates.clear()
+        self.exact.clear()
+
+    def __repr__(self) -> str:
+        return (f"TrackedSpectralPenalty(lam={self.lam}, layer={self.layer!r}, "
+                f"n_iter={self.n_iter})")
 
 
 # --------------------------------------------------------------------------- Jacobian norms

@@ -7,6 +7,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 BOOK_STAMP := $(VENV)/.installed-book
 TEST_STAMP := $(VENV)/.installed-test
+GRADE_STAMP := $(VENV)/.installed-grade
 JB_FLAGS ?=
 
 .PHONY: book book-strict test lint pytest bench exercises grade clean clean-cache help
@@ -16,7 +17,9 @@ help:
 	@echo "make test   - set up .venv with test extras and run everything CI runs"
 	@echo "make bench  - run the benchmarks (ratios against reference libraries)"
 	@echo "make exercises - regenerate exercises/ and book/practice/ from solutions/"
-	@echo "make grade SUBMISSIONS=dir [OUT=grading-out JOBS=2 EXERCISES='id ...'] - grade student notebooks"
+	@echo "make grade SUBMISSIONS=dir [OUT=grading-out JOBS=2 EXERCISES='id ...' ROSTER=file.csv"
+	@echo "           FORMAT=canvas|moodle|plain ASSIGNMENT='name'] - grade student notebooks"
+	@echo "           (the grading secret: export NORMCOURSE_GRADING_SECRET=...)"
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "normcourse needs Python 3.11, got " + sys.version'
@@ -26,9 +29,13 @@ $(BOOK_STAMP): pyproject.toml | $(BIN)/python
 	$(PIP) install -e ".[book]"
 	touch $@
 
+$(GRADE_STAMP): pyproject.toml | $(BIN)/python
+	$(PIP) install -e ".[grade]"
+	touch $@
+
 $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	$(PIP) install -e ".[test]"
-	touch $@ $(BOOK_STAMP)
+	touch $@ $(BOOK_STAMP) $(GRADE_STAMP)
 
 # Notebook kernels inherit this: single-threaded BLAS is faster for the books' small problems.
 BLAS1 := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
@@ -59,7 +66,7 @@ bench: $(TEST_STAMP)
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 # Student notebooks and the exercise pages of the book are generated from solutions/.
-exercises: $(TEST_STAMP)
+exercises: $(GRADE_STAMP)
 	$(BIN)/python -m normcourse release
 
 # Sandboxed autograding: grades.csv, <student>/feedback.md, <student>/results.json in OUT.
@@ -67,9 +74,14 @@ SUBMISSIONS ?= submissions
 OUT ?= grading-out
 JOBS ?= 2
 EXERCISES ?=
-grade: $(TEST_STAMP)
+ROSTER ?=
+FORMAT ?=
+ASSIGNMENT ?=
+grade: $(GRADE_STAMP)
 	@$(BIN)/normcourse grade $(SUBMISSIONS) --out $(OUT) --jobs $(JOBS) \
-	  $(foreach e,$(EXERCISES),--exercise $(e)); rc=$$?; \
+	  $(foreach e,$(EXERCISES),--exercise $(e)) \
+	  $(if $(ROSTER),--roster "$(ROSTER)") $(if $(FORMAT),--format $(FORMAT)) \
+	  $(if $(ASSIGNMENT),--assignment "$(ASSIGNMENT)"); rc=$$?; \
 	if [ $$rc -eq 1 ]; then echo "some submissions had problems: see the notes column of $(OUT)/grades.csv"; \
 	elif [ $$rc -ne 0 ]; then exit $$rc; fi
 

@@ -31,13 +31,28 @@ def _parser() -> argparse.ArgumentParser:
         description="Release exercises from solutions/ and grade student submissions.",
         epilog=EPILOG,
     )
-    sub = p.add_subparsers(dest="command", required=True, metavar="{release,grade,audit}")
+    sub = p.add_subparsers(dest="command", required=True,
+                           metavar="{new-exercise,release,grade,audit}")
+    n = sub.add_parser(
+        "new-exercise",
+        help="write solutions/<ID>.md: a complete, working exercise to edit into yours",
+        epilog=EPILOG,
+    )
+    n.add_argument("id", metavar="ID", help="the exercise id, e.g. ex-ridge-svd")
+    n.add_argument("--title", default=None, help="one-line title (default: from the id)")
+    n.add_argument("--page", default="principles/l2-and-capacity",
+                   help="the book page it practises (default: principles/l2-and-capacity)")
+    n.add_argument("--solutions", type=Path, default=Path("solutions"),
+                   help="folder of solution notebooks (default: ./solutions)")
     r = sub.add_parser(
         "release",
         help="generate exercises/, book/practice/ pages and the public checks from solutions/",
         epilog=EPILOG,
     )
     r.add_argument("--root", type=Path, default=Path("."), help="project root (default: .)")
+    r.add_argument("--solutions", type=Path, default=None,
+                   help="folder of solution notebooks, may be outside the project, e.g. a "
+                        "private repository (default: ROOT/solutions)")
     r.add_argument("--only", nargs="+", metavar="ID",
                    help="render just these exercises (not the practice index)")
     r.add_argument("--check", action="store_true",
@@ -108,7 +123,9 @@ def _audit(args: argparse.Namespace) -> int:
 def _release(args: argparse.Namespace) -> int:
     from normcourse.grading import release
 
-    layout = release.Layout(args.root.resolve())
+    root = args.root.resolve()
+    layout = release.Layout(root, str(args.solutions.resolve()) if args.solutions else
+                            "solutions")
     if args.check:
         stale = release.out_of_sync(layout, set(args.only) if args.only else None)
         for p in stale:
@@ -122,6 +139,18 @@ def _release(args: argparse.Namespace) -> int:
     for p in changed:
         print(f"wrote {p.relative_to(layout.root)}")
     print(f"release: {len(changed)} file(s) changed")
+    return 0
+
+
+def _new_exercise(args: argparse.Namespace) -> int:
+    from normcourse.grading.scaffold import new_exercise
+
+    path = new_exercise(args.id, args.solutions, args.title, args.page)
+    print(f"wrote {path}: a complete exercise (statement, solution, checks, mistakes).\n"
+          f"Next: edit it (the format: AUTHORING.md), then\n"
+          f"  make exercises                 # release: exercises/, book/practice/, _toc.yml\n"
+          f"  normcourse audit {args.id}    # do the checks catch the declared mistakes?\n"
+          f"  make grade SUBMISSIONS=... EXERCISES={args.id}")
     return 0
 
 
@@ -178,6 +207,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "release":
             return _release(args)
+        if args.command == "new-exercise":
+            return _new_exercise(args)
         if args.command == "audit":
             return _audit(args)
         return _grade(args)

@@ -330,15 +330,21 @@ def _book_order(root: Path) -> dict[str, int]:
     return {f.removesuffix(".md"): i for i, f in enumerate(found)}
 
 
+def practice_order(root: Path, exercises: list[sp.ExerciseSpec]) -> list[sp.ExerciseSpec]:
+    """Exercises in the book's order of the pages they practise, easier ones first."""
+    order = _book_order(root)
+    return sorted(exercises, key=lambda e: (order.get(e.page or "", len(order)),
+                                            e.difficulty or 0, e.minutes or 0, e.id))
+
+
 def index_table(root: Path, exercises: list[sp.ExerciseSpec]) -> str:
     """The practice index's table: exercise, page practised, topic, difficulty, time, points.
 
-    Rows follow the book's order of the pages practised.
+    Rows follow :func:`practice_order`.
     """
-    order = _book_order(root)
     rows = ["| Exercise | Practises | Topic | Difficulty | Time | Points |",
             "|---|---|---|---|---|---|"]
-    for ex in sorted(exercises, key=lambda e: (order.get(e.page or "", len(order)), e.id)):
+    for ex in practice_order(root, exercises):
         page = f"[{page_title(root, ex.page)}](../{ex.page}.md)" if ex.page else "—"
         diff = f"{ex.difficulty} ({DIFFICULTY[ex.difficulty]})" if ex.difficulty else "—"
         mins = f"{ex.minutes} min" if ex.minutes else "—"
@@ -361,10 +367,37 @@ def _index_file(layout: Layout, exercises: list[sp.ExerciseSpec]) -> tuple[Path,
     return path, (head + body + tail).encode()
 
 
+_TOC_PRACTICE = re.compile(
+    r"(?P<head>^(?P<indent>[ \t]*)- file: (?P<book>\S+)/index[ \t]*\n"
+    r"(?P=indent)  sections:[ \t]*\n)"
+    r"(?P<body>(?:(?P=indent)    - file: (?P=book)/ex-\S+[ \t]*\n)*)",
+    re.M,
+)
+
+
+def _toc_file(layout: Layout, exercises: list[sp.ExerciseSpec]) -> tuple[Path, bytes] | None:
+    """``_toc.yml`` with the practice chapter's sections listing every exercise page, in
+    :func:`practice_order` (the order of the practice index)."""
+    path = layout.root / "_toc.yml"
+    if not path.is_file():
+        return None
+    text = path.read_text(encoding="utf-8")
+    book = layout.book.strip("/")
+    for m in _TOC_PRACTICE.finditer(text):
+        if m.group("book") != book:
+            continue
+        ids = [e.id for e in practice_order(layout.root, exercises)]
+        body = "".join(f"{m.group('indent')}    - file: {book}/{i}\n" for i in ids)
+        return path, (text[:m.start("body")] + body + text[m.end("body"):]).encode()
+    return None
+
+
 def render(layout: Layout, only: set[str] | None = None) -> dict[Path, bytes]:
     """Every generated file (absolute path → bytes), from the solution notebooks.
 
-    With ``only``, just the files of those exercises (not the practice index's table).
+    With ``only``, just the files of those exercises (not the practice index's table, not
+    the table of contents). Without it, also the practice index's table and the practice
+    chapter's entries in ``_toc.yml``.
     """
     files: dict[Path, bytes] = {}
     ids: dict[str, Path] = {}
@@ -384,7 +417,7 @@ def render(layout: Layout, only: set[str] | None = None) -> dict[Path, bytes]:
             raise ValueError(f"exercise id {ex.id} used by {ids[ex.id]} and {path}")
         ids[ex.id] = path
         _check_solution_cells(ex, nb, path)
-        rel = f"{layout.solutions}/{path.name}"
+        rel = f"solutions/{path.name}"  # never a local path (a private folder) in the output
         header = _header(ex, rel)
         exnb = exercise_notebook(ex, nb, layout.root)
         files[layout.root / layout.exercises / f"{ex.id}.md"] = _write_md(exnb, header).encode()
@@ -392,9 +425,9 @@ def render(layout: Layout, only: set[str] | None = None) -> dict[Path, bytes]:
         files[layout.root / layout.book / f"{ex.id}.md"] = _write_md(booknb, header).encode()
         files[layout.root / layout.public / f"{ex.id}.json"] = public_file(ex, nb).encode()
     if only is None:
-        index = _index_file(layout, specs)
-        if index is not None:
-            files[index[0]] = index[1]
+        for extra in (_index_file(layout, specs), _toc_file(layout, specs)):
+            if extra is not None:
+                files[extra[0]] = extra[1]
     return files
 
 

@@ -168,6 +168,21 @@ CASES += [
              Arg("tau", lambda: 0.5, "fixed"),
              Arg("grp", lambda: groups.Groups(GROUPS()), "fixed"),
          ]),
+    Case("groups.row_groups", lambda d, m: groups.row_groups((d, m)), [
+        Arg("d", lambda: 3, "int_pos"), Arg("m", lambda: 4, "int_pos"),
+    ], names={"d": ("shape[0]",), "m": ("shape[1]",)}),  # the case splits the pair
+    # the pair itself replaced by objects that are not a pair: a string, None, a 3 × 3 array
+    Case("groups.row_groups.shape", lambda shape: groups.row_groups(shape), [
+        Arg("shape", lambda: (3, 4), "model"),
+    ]),
+    Case("groups.layer_input_norms", lambda weight: groups.layer_input_norms(weight), [
+        Arg("weight", _mat(), "array"),
+    ]),
+    Case("groups.layer_input_norms.torch",
+         lambda weight: groups.layer_input_norms(weight), [
+             # a torch Parameter; "array" (a 3 × 3 ones matrix) is itself a valid weight
+             Arg("weight", lambda: _linear().weight, "model", skip=("array",)),
+         ]),
 ]
 
 

@@ -22,13 +22,14 @@ import normcourse
 EXEMPT_KINDS = ("Result", "Warning", "Error", "Metrics", "Trace", "History", "Curve",
                 "Residuals", "Sweep", "Diagnosis", "Holdout", "Price", "Run", "Comparison",
                 "Task", "Study", "Data", "Regression", "Classification", "Mixture",
-                "Trajectory", "Coverage", "Geometry", "Oracle", "Path")
+                "Trajectory", "Coverage", "Geometry", "Oracle", "Path", "Exit",
+                "Summary", "Concentration")
 # Interface bases: abstract in spirit (their methods raise NotImplementedError); every
 # concrete subclass has its own cases.
 INTERFACES = {"penalties.Penalty"}
 LIBRARY = ("penalties", "groups", "mcp", "model_penalties", "datafit", "solvers", "optim",
            "robustness", "constrained", "margin", "selection", "diagnostics", "sindy", "gan",
-           "continual", "datasets", "widgets", "plotting", "weight_decay")
+           "continual", "datasets", "widgets", "plotting", "weight_decay", "early_stopping")
 
 
 def _public(modname: str) -> list[str]:

@@ -18,11 +18,12 @@ with one Adam step for each per iteration.
 * :func:`mode_coverage` — how many mixture components a sample set reaches, and which fraction
   of the samples is "high quality" (within 3 standard deviations of a centre; Srivastava et
   al. 2017).
-* :func:`train_gan` — one seeded run of the experiment of the book's GAN page, for the
+* :func:`train_gans` — seeded runs of the experiment of the book's GAN page, for the
   discriminator variants ``"none"``, ``"sn"`` (spectral normalization) and ``"penalty"``
-  (:class:`normcourse.robustness.SpectralPenalty`), returning a :class:`GanHistory` that
-  records the discriminator's Lipschitz bound (:func:`normcourse.robustness.lipschitz_upper_bound`),
-  both losses and generated samples over training.
+  (λ Σ_l σ̂_l, as :class:`normcourse.robustness.SpectralPenalty`), all runs in one batched loop
+  (:func:`train_gan` runs one); each returns a :class:`GanHistory` that records the
+  discriminator's Lipschitz bound, both losses and generated samples over training, and
+  :func:`summarize` collects the numbers the page compares.
 
 References
 ----------
@@ -36,7 +37,7 @@ implicit variational learning", NeurIPS 2017.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -58,21 +59,20 @@ from normcourse._validate import (
     torch_seed,
 )
 from normcourse.robustness.models import mlp
-from normcourse.robustness.spectral import (
-    SpectralPenalty,
-    lipschitz_upper_bound,
-    power_iteration,
-)
+from normcourse.robustness.spectral import power_iteration
 
 __all__ = [
     "VARIANTS",
     "Coverage",
     "GanHistory",
+    "GanSummary",
     "SpectralNormLinear",
     "SpectralNormalization",
     "mode_coverage",
     "spectral_normalize",
+    "summarize",
     "train_gan",
+    "train_gans",
 ]
 
 VARIANTS = ("none", "sn", "penalty")
@@ -264,18 +264,19 @@ def mode_coverage(
 
 @dataclass
 class GanHistory:
-    """What :func:`train_gan` records.
+    """What :func:`train_gan` / :func:`train_gans` record for one run.
 
     Attributes
     ----------
-    variant, seed : the arguments of the run.
+    variant, seed : the run.
     record_steps : steps k (0 = initialisation) at which ``lipschitz`` was measured.
     lipschitz : upper bound ∏_l ‖W_l‖₂ of the discriminator's Lipschitz constant at those steps
         (for ``"sn"``: of the normalized weights the discriminator applies).
     d_loss, g_loss : the data part of L_D (without the penalty) and L_G at every step 1 … steps.
     snapshots : {step: (n_samples, 2) array} generated from the same fixed noise every time.
     centers, std : the mixture the GAN was trained on.
-    generator, discriminator : the trained networks (eval mode).
+    generator, discriminator : the trained networks as ``nn.Sequential`` MLPs (eval mode; for
+        ``"sn"`` the discriminator carries :class:`SpectralNormalization` with its vectors).
     """
 
     variant: str
@@ -327,6 +328,275 @@ def _snapshot_steps(snapshots: int | Iterable[int], steps: int) -> list[int]:
     return out
 
 
+def _raw_weight(layer: nn.Linear) -> torch.Tensor:
+    """The trained weight W of a Linear layer (the original under a parametrization)."""
+    if parametrize.is_parametrized(layer, "weight"):
+        return layer.parametrizations.weight.original.detach()
+    return layer.weight.detach()
+
+
+class _Stack:
+    """R MLPs of one architecture as batched tensors: layer l is W_l (R, out, in), b_l (R, out).
+
+    ``forward(x)`` with x (R, B, in) applies run r's network to x[r] (``torch.baddbmm``), ReLU
+    between layers; ``scales`` (one (R,) tensor per layer) divides each W_l[r] by scales[l][r]."""
+
+    def __init__(self, nets: Sequence[nn.Sequential]) -> None:
+        layers = [[m for m in net if isinstance(m, nn.Linear)] for net in nets]
+        self.W = [torch.stack([_raw_weight(ls[i]) for ls in layers]).requires_grad_()
+                  for i in range(len(layers[0]))]
+        self.b = [torch.stack([ls[i].bias.detach() for ls in layers]).requires_grad_()
+                  for i in range(len(layers[0]))]
+
+    def params(self) -> list[torch.Tensor]:
+        return [*self.W, *self.b]
+
+    def forward(self, x: torch.Tensor, scales: Sequence[torch.Tensor] | None = None
+                ) -> torch.Tensor:
+        for i, (W, b) in enumerate(zip(self.W, self.b, strict=True)):
+            Wi = W if scales is None else W / scales[i][:, None, None]
+            x = torch.baddbmm(b.unsqueeze(1), x, Wi.transpose(1, 2))
+            if i < len(self.W) - 1:
+                x = torch.relu(x)
+        return x
+
+    def net(self, r: int, sizes: Sequence[int]) -> nn.Sequential:
+        """Run r as an ``nn.Sequential`` (a copy of its current weights)."""
+        net = mlp(list(sizes))
+        with torch.no_grad():
+            for layer, W, b in zip(net[::2], self.W, self.b, strict=True):
+                layer.weight.copy_(W[r])
+                layer.bias.copy_(b[r])
+        return net.eval()
+
+
+def _power_step(W: torch.Tensor, u: torch.Tensor, v: torch.Tensor,
+                refresh: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One batched power-iteration step u ← Wv/‖Wv‖, v ← Wᵀu/‖Wᵀu‖ for the runs where
+    ``refresh`` is True (all runs if None; the others keep u, v); returns (σ̂, u, v) with
+    σ̂ = uᵀ W v (R,), differentiable in W (u, v are constants, so ∂σ̂/∂W = u vᵀ)."""
+    with torch.no_grad():
+        un = nn.functional.normalize(torch.bmm(W, v.unsqueeze(2)).squeeze(2), dim=1, eps=1e-12)
+        vn = nn.functional.normalize(torch.bmm(W.transpose(1, 2), un.unsqueeze(2)).squeeze(2),
+                                     dim=1, eps=1e-12)
+        if refresh is not None:
+            un = torch.where(refresh[:, None], un, u)
+            vn = torch.where(refresh[:, None], vn, v)
+    return _sigma(W, un, vn), un, vn
+
+
+def _sigma(W: torch.Tensor, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """σ̂_r = u_rᵀ W_r v_r for each run r."""
+    return torch.bmm(u.unsqueeze(1), torch.bmm(W, v.unsqueeze(2))).reshape(-1)
+
+
+def train_gans(
+    variants: Sequence[str] = VARIANTS,
+    seeds: Sequence[int] = (0,),
+    steps: int = 2000,
+    *,
+    radius: float = 10.0,
+    std: float = 0.1,
+    n_modes: int = 8,
+    batch_size: int = 128,
+    z_dim: int = 16,
+    width: int = 32,
+    lr: float = 2e-3,
+    betas: tuple[float, float] = (0.5, 0.999),
+    lam: float = 0.1,
+    record_every: int = 25,
+    snapshots: int | Sequence[int] = 4,
+    n_samples: int = 2000,
+    num_threads: int | None = 1,
+) -> dict[str, list[GanHistory]]:
+    r"""Train one GAN per (variant, seed) on a ring of Gaussians, all runs in one batched loop.
+
+    Returns ``{variant: [GanHistory for each seed]}``. Each run is the experiment of the book's
+    GAN page, and the runs do not interact: run (v, s) is what :func:`train_gan` ``(v, s)``
+    computes, up to floating-point rounding (the R runs' weights are stacked into (R, out, in)
+    tensors and applied with ``torch.baddbmm``; Adam is elementwise, so one Adam on the stacks
+    is R independent Adams). Batching costs about as much per step as a single run, because
+    these networks are so small that a step's time is spent on dispatching operations.
+
+    Data: :func:`normcourse.datasets.ring_of_gaussians` (``radius``, ``std``, seeded with s), a
+    fresh batch of ``batch_size`` real points per step. Networks: G = MLP(z_dim → width → width
+    → 2) seeded with s and D = MLP(2 → width → width → 1) seeded with s + 1000
+    (:func:`normcourse.robustness.mlp`, ReLU). Each step draws z ~ N(0, I) (a generator seeded
+    with s), takes one Adam step on L_D (real and fake in one batch), then one on L_G with the
+    same fake batch (see the module docstring). The variants differ only in D:
+
+    * ``"none"`` — unconstrained;
+    * ``"sn"`` — W_l / σ̂_l on every layer, (u_l, v_l) taken from :func:`spectral_normalize`
+      (15 iterations at creation, one more when the parametrization is registered) and
+      advanced by one at each of D's two forward passes per step (training mode);
+    * ``"penalty"`` — λ Σ_l σ̂_l added to L_D, λ = ``lam``, σ̂_l from 20 iterations at step 1 and
+      one more per step (as :class:`normcourse.robustness.SpectralPenalty`).
+
+    Every ``record_every`` steps (and at step 0) the bound ∏_l ‖W_l‖₂ of the weights D applies is
+    recorded (exact spectral norms, ``torch.linalg.matrix_norm(ord=2)`` in float64; for "sn"
+    with the stored u, v, as in eval mode). At the ``snapshots`` steps (a number of evenly spaced
+    steps, or explicit steps; the last step is always included) G maps the same ``n_samples``
+    noise vectors (seeded with s + 7) to the plane. Both optimizers are
+    ``torch.optim.Adam(lr=lr, betas=betas, fused=True)``. ``num_threads`` sets torch's intra-op
+    threads for the run (restored afterwards; one is fastest for these tiny networks).
+    """
+    if isinstance(variants, str) or not isinstance(variants, Sequence) or not variants:
+        raise ValueError(f"variants must be a non-empty list drawn from {VARIANTS}, "
+                         f"got {variants!r}")
+    for v in variants:
+        if v not in VARIANTS:
+            raise ValueError(f"variant must be one of {VARIANTS}, got {v!r}")
+    if len(set(variants)) != len(variants):
+        raise ValueError(f"variants must not repeat, got {variants!r}")
+    if isinstance(seeds, str) or not isinstance(seeds, Sequence) or not seeds:
+        raise ValueError(f"seeds must be a non-empty list of integers, got {seeds!r}")
+    seeds = [torch_seed(s) for s in seeds]
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must not repeat, got {seeds!r}")
+    steps = positive_int(steps, "steps")
+    radius = positive(radius, "radius")
+    std = positive(std, "std")
+    n_modes = positive_int(n_modes, "n_modes")
+    batch_size = positive_int(batch_size, "batch_size")
+    z_dim = positive_int(z_dim, "z_dim")
+    width = positive_int(width, "width")
+    lr = positive(lr, "lr")
+    lam = nonneg(lam, "lam")
+    if lam > torch.finfo(torch.float32).max:
+        raise ValueError(f"lam must be ≤ {torch.finfo(torch.float32).max:.3g} (the networks "
+                         f"are float32), got {lam!r}")
+    record_every = positive_int(record_every, "record_every")
+    n_samples = positive_int(n_samples, "n_samples")
+    if (isinstance(betas, str) or not hasattr(betas, "__len__") or len(betas) != 2
+            or not all(isinstance(b, int | float) and 0 <= float(b) < 1 for b in betas)):
+        raise ValueError(f"betas must be two numbers in [0, 1), got {betas!r}")
+    snap_at = set(_snapshot_steps(snapshots, steps))
+    if num_threads is not None:
+        num_threads = positive_int(num_threads, "num_threads")
+
+    runs = [(v, s) for v in variants for s in seeds]
+    R, B = len(runs), batch_size
+    rings = {s: datasets.ring_of_gaussians(steps * B, n_modes=n_modes, radius=radius, std=std,
+                                           seed=s) for s in seeds}
+    real_all = torch.stack([torch.as_tensor(rings[s].X, dtype=torch.float32) for _, s in runs])
+    if not bool(torch.isfinite(real_all).all()):
+        raise ValueError(f"radius={radius!r} and std={std!r} put the data outside float32's range")
+
+    def diverged(k: int) -> ValueError:
+        return ValueError(
+            f"training diverged by step {k} (a NaN or inf loss or weight): lower lr (got {lr!r}) "
+            f"or lam (got {lam!r}), or shrink the data scale radius={radius!r}, std={std!r}"
+        )
+
+    g_sizes, d_sizes = [z_dim, width, width, 2], [2, width, width, 1]
+    is_sn = torch.tensor([v == "sn" for v, _ in runs])
+    is_pen = torch.tensor([v == "penalty" for v, _ in runs])
+    # D's forward passes advance every run's vectors except the penalty's (unused for "none")
+    fwd_refresh = ~is_pen if bool(is_pen.any()) else None
+    lam_r = torch.where(is_pen, lam, 0.0)
+    with torch_threads(num_threads):
+        G = _Stack([mlp(g_sizes, seed=s) for _, s in runs])
+        d_nets = [mlp(d_sizes, seed=s + 1_000) for _, s in runs]
+        for (v, _), net in zip(runs, d_nets, strict=True):
+            if v == "sn":
+                spectral_normalize(net)  # its u, v: exactly those of SpectralNormLinear
+        D = _Stack(d_nets)
+        uv = []  # per layer: [u (R, out), v (R, in)] of SN, or of the penalty (20 iterations)
+        for i, W in enumerate(D.W):
+            pairs = [net[2 * i].parametrizations.weight[0] if v == "sn" else
+                     power_iteration(W[r].detach(), n_iter=20, tol=0.0, return_vectors=True)[1:]
+                     for r, ((v, _), net) in enumerate(zip(runs, d_nets, strict=True))]
+            pairs = [(p.u, p.v) if isinstance(p, SpectralNormalization) else p for p in pairs]
+            uv.append([torch.stack([p[0] for p in pairs]), torch.stack([p[1] for p in pairs])])
+        opt_g = torch.optim.Adam(G.params(), lr=lr, betas=tuple(betas), fused=True)
+        opt_d = torch.optim.Adam(D.params(), lr=lr, betas=tuple(betas), fused=True)
+        gens = {s: torch.Generator().manual_seed(s) for s in seeds}
+        z_eval = torch.stack([torch.randn(n_samples, z_dim,
+                                          generator=torch.Generator().manual_seed(s + 7))
+                              for _, s in runs])
+        softplus = nn.functional.softplus
+
+        def d_scales(train: bool) -> list[torch.Tensor]:
+            """σ̂_l per run for SN runs (1 for the others); in training, one iteration first."""
+            out = []
+            for W, pair in zip(D.W, uv, strict=True):
+                if train:
+                    sigma, pair[0], pair[1] = _power_step(W, pair[0], pair[1], fwd_refresh)
+                else:
+                    sigma = _sigma(W.detach(), pair[0], pair[1])
+                out.append(torch.where(is_sn, sigma, torch.ones_like(sigma)))
+            return out
+
+        def lipschitz(k: int) -> np.ndarray:
+            with torch.no_grad():
+                if not all(bool(torch.isfinite(p).all()) for p in (*G.params(), *D.params())):
+                    raise diverged(k)
+                bound = torch.ones(R, dtype=torch.float64)
+                for W, s in zip(D.W, d_scales(False), strict=True):
+                    Wd = (W / s[:, None, None]).to(torch.float64)
+                    bound *= torch.linalg.matrix_norm(Wd, ord=2)
+                return bound.numpy()
+
+        def sample() -> np.ndarray:
+            with torch.no_grad():
+                return G.forward(z_eval).numpy().astype(np.float64)
+
+        rec_steps, lips = [0], [lipschitz(0)]
+        snaps: dict[int, np.ndarray] = {0: sample()} if 0 in snap_at else {}
+        d_loss = torch.empty(steps, R)
+        g_loss = torch.empty(steps, R)
+        for k in range(1, steps + 1):
+            real = real_all[:, (k - 1) * B : k * B]
+            zs = {s: torch.randn(B, z_dim, generator=g) for s, g in gens.items()}
+            fake = G.forward(torch.stack([zs[s] for _, s in runs]))
+            out = D.forward(torch.cat([real, fake.detach()], dim=1), d_scales(True))
+            loss_d = softplus(-out[:, :B]).mean(dim=(1, 2)) + softplus(out[:, B:]).mean(dim=(1, 2))
+            total_d = loss_d.sum()
+            if bool(is_pen.any()):
+                refresh = is_pen if k > 1 else torch.zeros(R, dtype=torch.bool)
+                for W, pair in zip(D.W, uv, strict=True):
+                    sigma, pair[0], pair[1] = _power_step(W, pair[0], pair[1], refresh)
+                    total_d = total_d + (lam_r * sigma).sum()
+            opt_d.zero_grad()
+            total_d.backward()
+            opt_d.step()
+            loss_g = softplus(-D.forward(fake, d_scales(True))).mean(dim=(1, 2))
+            opt_g.zero_grad()
+            loss_g.sum().backward()
+            opt_g.step()
+            d_loss[k - 1] = loss_d.detach()
+            g_loss[k - 1] = loss_g.detach()
+            if k % record_every == 0 or k == steps:
+                if not (bool(torch.isfinite(d_loss[:k]).all())
+                        and bool(torch.isfinite(g_loss[:k]).all())):
+                    raise diverged(k)
+                rec_steps.append(k)
+                lips.append(lipschitz(k))
+            if k in snap_at:
+                snaps[k] = sample()
+                if not np.all(np.isfinite(snaps[k])):
+                    raise diverged(k)
+
+        result: dict[str, list[GanHistory]] = {v: [] for v in variants}
+        for r, (v, s) in enumerate(runs):
+            D_r = D.net(r, d_sizes)
+            if v == "sn":
+                spectral_normalize(D_r)
+                with torch.no_grad():
+                    for layer, (u, vv) in zip(D_r[::2], uv, strict=True):
+                        layer.parametrizations.weight[0].u.copy_(u[r])
+                        layer.parametrizations.weight[0].v.copy_(vv[r])
+                D_r.eval()
+            result[v].append(GanHistory(
+                variant=v, seed=s, record_steps=np.asarray(rec_steps),
+                lipschitz=np.array([lp[r] for lp in lips]),
+                d_loss=d_loss[:, r].numpy().astype(np.float64),
+                g_loss=g_loss[:, r].numpy().astype(np.float64),
+                snapshots={t: x[r] for t, x in snaps.items()}, centers=rings[s].centers,
+                std=float(std), generator=G.net(r, g_sizes), discriminator=D_r))
+    return result
+
+
 def train_gan(
     variant: str = "none",
     seed: int = 0,
@@ -346,126 +616,78 @@ def train_gan(
     n_samples: int = 2000,
     num_threads: int | None = 1,
 ) -> GanHistory:
-    r"""Train a GAN on a ring of ``n_modes`` Gaussians; one seeded run of the book's experiment.
+    r"""Train one GAN on a ring of ``n_modes`` Gaussians: ``train_gans([variant], [seed], …)``.
 
-    Data: :func:`normcourse.datasets.ring_of_gaussians` (radius ``radius``, standard deviation
-    ``std``), a fresh batch of ``batch_size`` real points per step. Networks:
-    G = MLP(z_dim → width → width → 2) and D = MLP(2 → width → width → 1), ReLU, seeded with
-    :func:`normcourse.robustness.mlp`. Each step draws z ~ N(0, I), takes one Adam step on L_D
-    (real and fake in one batch) and one on L_G (see the module docstring) with the same fake
-    batch. A normalized D refreshes its singular vectors at each of its two forward passes per
-    step (training mode), as ``torch.nn.utils.parametrizations.spectral_norm`` would. The
-    variants differ only in D:
-
-    * ``"none"`` — unconstrained;
-    * ``"sn"`` — every Linear layer spectrally normalized (:func:`spectral_normalize`);
-    * ``"penalty"`` — λ Σ_l ‖W_l‖₂ added to L_D (:class:`normcourse.robustness.SpectralPenalty`,
-      one warm-started power iteration per step), λ = ``lam``.
-
-    Every ``record_every`` steps (and at step 0) the Lipschitz bound of D is computed with
-    :func:`normcourse.robustness.lipschitz_upper_bound` (D in eval mode, warm-started). At the
-    ``snapshots`` steps (a number of evenly spaced steps, or explicit steps; the last step is
-    always included) G maps the same ``n_samples`` noise vectors to the plane.
-
-    Both optimizers are ``torch.optim.Adam(lr=lr, betas=betas, fused=True)`` — the same update
-    rule as the default implementation, in one kernel per step (a quarter faster here; the
-    rounding differs, so results are reproducible only with the same setting).
-    ``num_threads`` sets torch's intra-op threads for the run (restored afterwards); one thread
-    is fastest for these tiny networks and makes runs reproducible bit for bit.
+    See :func:`train_gans` for the experiment (data, networks, losses, the three variants
+    ``"none"``, ``"sn"``, ``"penalty"`` and what is recorded); this runs a single (variant,
+    seed) pair and returns its :class:`GanHistory`.
     """
-    if variant not in VARIANTS:
+    if not isinstance(variant, str) or variant not in VARIANTS:
         raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
-    seed = torch_seed(seed)
-    steps = positive_int(steps, "steps")
-    radius = positive(radius, "radius")
-    std = positive(std, "std")
-    batch_size = positive_int(batch_size, "batch_size")
-    z_dim = positive_int(z_dim, "z_dim")
-    width = positive_int(width, "width")
-    lr = positive(lr, "lr")
-    lam = nonneg(lam, "lam")
-    record_every = positive_int(record_every, "record_every")
-    n_samples = positive_int(n_samples, "n_samples")
-    if len(betas) != 2 or not all(0 <= float(b) < 1 for b in betas):
-        raise ValueError(f"betas must be two numbers in [0, 1), got {betas!r}")
-    snap_at = _snapshot_steps(snapshots, steps)
-    if num_threads is not None:
-        num_threads = positive_int(num_threads, "num_threads")
+    return train_gans([variant], [seed], steps, radius=radius, std=std, n_modes=n_modes,
+                      batch_size=batch_size, z_dim=z_dim, width=width, lr=lr, betas=betas,
+                      lam=lam, record_every=record_every, snapshots=snapshots,
+                      n_samples=n_samples, num_threads=num_threads)[variant][0]
 
-    ring = datasets.ring_of_gaussians(steps * batch_size, n_modes=n_modes, radius=radius,
-                                      std=std, seed=seed)
-    real_all = torch.as_tensor(ring.X, dtype=torch.float32)
-    if not bool(torch.isfinite(real_all).all()):
-        raise ValueError(f"radius={radius!r} and std={std!r} put the data outside float32's range")
 
-    def diverged(k: int) -> ValueError:
-        return ValueError(
-            f"training diverged at step {k} (a NaN or inf loss or weight): lower lr (got {lr!r}) "
-            f"or lam (got {lam!r}), or shrink the data scale radius={radius!r}, std={std!r}"
+# --------------------------------------------------------------------------- summaries
+
+
+@dataclass(frozen=True)
+class GanSummary:
+    """The numbers the GAN page compares, one entry per seed (arrays of length #seeds)."""
+
+    seeds: np.ndarray
+    modes_hit: np.ndarray
+    """:attr:`Coverage.modes_hit` of the final samples"""
+    high_quality: np.ndarray
+    """:attr:`Coverage.high_quality` of the final samples"""
+    min_share: np.ndarray
+    """smallest :attr:`Coverage.shares` entry: the least visited mode's share of the samples"""
+    lipschitz_start: np.ndarray
+    """Lipschitz bound ∏_l ‖W_l‖₂ of D at initialisation"""
+    lipschitz_end: np.ndarray
+    """… at the end of training"""
+    lipschitz_max: np.ndarray
+    """… largest over all recorded steps"""
+    oscillation: np.ndarray
+    """standard deviation of L_D over the last ``last`` steps"""
+    late_d_loss: np.ndarray
+    """mean of L_D over the last ``last`` steps (2 log 2 ≈ 1.386 = a constant logit)"""
+
+
+def summarize(
+    runs: Mapping[str, Sequence[GanHistory]], last: int = 200, n_std: float = 3.0,
+    min_count: int = 20,
+) -> dict[str, GanSummary]:
+    r"""Per-variant summary of :func:`train_gans`' output: ``{variant: GanSummary}``.
+
+    For every run h: the coverage of its final samples (:meth:`GanHistory.coverage` with
+    ``n_std``, ``min_count``: modes hit, high-quality fraction, min_k share_k), its Lipschitz
+    bound at the start, the end and its maximum over training, and the mean and standard
+    deviation of the discriminator loss L_D over the last ``last`` steps.
+    """
+    if not isinstance(runs, Mapping) or not runs:
+        raise ValueError(f"runs must be a non-empty mapping {{variant: [GanHistory, …]}}, "
+                         f"got {type(runs).__name__}")
+    last = positive_int(last, "last")
+    out = {}
+    for key, hs in runs.items():
+        hs = list(hs)
+        if not hs or not all(isinstance(h, GanHistory) for h in hs):
+            raise ValueError(f"runs[{key!r}] must be a non-empty list of GanHistory")
+        if any(last > h.d_loss.size for h in hs):
+            raise ValueError(f"last must be ≤ the number of steps of every run, got {last}")
+        cov = [h.coverage(n_std, min_count) for h in hs]
+        out[key] = GanSummary(
+            seeds=np.array([h.seed for h in hs]),
+            modes_hit=np.array([c.modes_hit for c in cov]),
+            high_quality=np.array([c.high_quality for c in cov]),
+            min_share=np.array([float(c.shares.min()) for c in cov]),
+            lipschitz_start=np.array([float(h.lipschitz[0]) for h in hs]),
+            lipschitz_end=np.array([float(h.lipschitz[-1]) for h in hs]),
+            lipschitz_max=np.array([float(h.lipschitz.max()) for h in hs]),
+            oscillation=np.array([h.oscillation(last) for h in hs]),
+            late_d_loss=np.array([float(h.d_loss[-last:].mean()) for h in hs]),
         )
-    with torch_threads(num_threads):
-        G = mlp([z_dim, width, width, 2], seed=seed)
-        D = mlp([2, width, width, 1], seed=seed + 1_000)
-        if variant == "sn":
-            spectral_normalize(D)
-        penalty = SpectralPenalty(lam) if variant == "penalty" else None
-        opt_g = torch.optim.Adam(G.parameters(), lr=lr, betas=tuple(betas), fused=True)
-        opt_d = torch.optim.Adam(D.parameters(), lr=lr, betas=tuple(betas), fused=True)
-        gen = torch.Generator().manual_seed(seed)
-        z_eval = torch.randn(n_samples, z_dim, generator=torch.Generator().manual_seed(seed + 7))
-        softplus = nn.functional.softplus
-        cache: dict[str, torch.Tensor] = {}
-
-        def lipschitz(k: int = 0) -> float:
-            for net in (G, D):
-                try:
-                    finite_model(net)
-                except ValueError:
-                    raise diverged(k) from None
-            D.eval()
-            value = lipschitz_upper_bound(D, cache=cache, tol=1e-7)
-            D.train()
-            return value
-
-        def sample() -> np.ndarray:
-            with torch.no_grad():
-                return G(z_eval).numpy().astype(np.float64)
-
-        rec_steps, lips = [0], [lipschitz()]
-        snaps: dict[int, np.ndarray] = {0: sample()} if 0 in snap_at else {}
-        d_loss = np.empty(steps)
-        g_loss = np.empty(steps)
-        G.train()
-        D.train()
-        for k in range(1, steps + 1):
-            real = real_all[(k - 1) * batch_size : k * batch_size]
-            fake = G(torch.randn(batch_size, z_dim, generator=gen))
-            out = D(torch.cat([real, fake.detach()]))
-            loss_d = softplus(-out[:batch_size]).mean() + softplus(out[batch_size:]).mean()
-            total_d = loss_d + penalty(D) if penalty is not None else loss_d
-            opt_d.zero_grad()
-            total_d.backward()
-            opt_d.step()
-            loss_g = softplus(-D(fake)).mean()
-            opt_g.zero_grad()
-            loss_g.backward()
-            opt_g.step()
-            d_loss[k - 1] = float(loss_d.detach())
-            g_loss[k - 1] = float(loss_g.detach())
-            if not (np.isfinite(d_loss[k - 1]) and np.isfinite(g_loss[k - 1])):
-                raise diverged(k)
-            if k % record_every == 0 or k == steps:
-                rec_steps.append(k)
-                lips.append(lipschitz(k))
-            if k in snap_at:
-                snaps[k] = sample()
-                if not np.all(np.isfinite(snaps[k])):
-                    raise diverged(k)
-        G.eval()
-        D.eval()
-    return GanHistory(
-        variant=variant, seed=seed, record_steps=np.asarray(rec_steps), lipschitz=np.asarray(lips),
-        d_loss=d_loss, g_loss=g_loss, snapshots=snaps, centers=ring.centers, std=float(std),
-        generator=G, discriminator=D,
-    )
-
+    return out

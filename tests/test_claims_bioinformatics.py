@@ -137,3 +137,61 @@ def test_breast_cancer_accuracy_claims() -> None:
     assert acc[np.argmax(k)] <= acc[(k > 0) & (k <= 15)].max()
     first = [bc.feature_names[j] for j in entry_order(path.coefs)[:3]]
     assert first == ["worst concave points", "mean concave points", "worst radius"]
+
+
+@pytest.fixture(scope="module")
+def breast_cancer_path():
+    bc = datasets.breast_cancer()
+    split = holdout(bc.X, bc.y, n_val=169, seed=0, center_y=False)
+    path = selection.logistic_l1_path(split.X_train, split.y_train, n_lams=40, eps=1e-3)
+    return split, path
+
+
+def _with_intercept(split, lam: float):
+    """L1-logistic regression with an unpenalised intercept, by scikit-learn's saga."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+
+    n = split.X_train.shape[0]
+    model = LogisticRegression(l1_ratio=1.0, C=1.0 / (n * lam), solver="saga", tol=1e-7,
+                               max_iter=100_000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(split.X_train, split.y_train)
+    return model
+
+
+def test_intercept_is_the_log_odds_at_lambda_max(breast_cancer_path) -> None:
+    split, path = breast_cancer_path
+    n_pos, n_neg = (split.y_train > 0).sum(), (split.y_train < 0).sum()
+    assert (n_pos, n_neg) == (150, 250)
+    model = _with_intercept(split, path.lams[0])
+    assert np.abs(model.coef_).max() < 1e-10  # θ = 0 at λ_max (up to rounding)
+    assert model.intercept_[0] == pytest.approx(np.log(n_pos / n_neg), abs=1e-4)  # not 0
+    # least squares is different: centred columns and centred y give a zero intercept
+    from sklearn.linear_model import Ridge
+    Xc = split.X_train - split.X_train.mean(axis=0)
+    yc = split.y_train - split.y_train.mean()
+    assert abs(Ridge(alpha=3.0).fit(Xc, yc).intercept_) < 1e-12
+
+
+def test_missing_intercept_is_harmless_once_four_features_are_in(breast_cancer_path) -> None:
+    split, path = breast_cancer_path
+    k = (path.coefs != 0).sum(axis=1)
+    acc_no_b = selection.accuracy(split.X_val, split.y_val, path.coefs)
+    with_b = {i: _with_intercept(split, path.lams[i]) for i in (3, 6, 9, 15, 24, 39)}
+    acc_b = {i: m.score(split.X_val, split.y_val) for i, m in with_b.items()}
+    assert k[3] == k[6] == 3 and k[9] >= 4
+    for i in (9, 15, 24, 39):                     # ≥ 4 features: within 1.2 points
+        assert abs(acc_b[i] - acc_no_b[i]) <= 0.015
+    for i in (3, 6):                              # 3 features: better without b
+        assert acc_no_b[i] > acc_b[i]
+    assert acc_no_b[3] - acc_b[3] > 0.09          # "by up to nine points"
+    assert -0.7 < with_b[3].intercept_[0] < -0.5  # b ≈ −0.6 keeps the class log-odds
+    # the intercept does not change which features enter, nor their order
+    coefs_b = np.array([with_b[i].coef_.ravel() for i in sorted(with_b)])
+    supports_b = [set(np.flatnonzero(np.abs(c) > 1e-8)) for c in coefs_b]
+    supports = [set(np.flatnonzero(path.coefs[i])) for i in sorted(with_b)]
+    assert supports_b[:4] == supports[:4]

@@ -106,3 +106,22 @@ def test_large_thresholds_lose_true_terms(sweeps) -> None:
     thresholds, sw = sweeps
     for s in sw.values():
         assert s.missed[thresholds > 1.2].min() >= 1
+
+
+def test_thresholding_the_lasso_point_gives_the_support_but_keeps_the_shrinkage(
+        traj: datasets.Trajectory, library) -> None:
+    Theta, _ = library
+    truth = sindy.lorenz_xi()
+    paths, _ = sindy.lasso_paths(Theta, traj.dXdt, n_lams=200, eps=1e-6)
+    oracle = sindy.best_on_paths(paths, truth)
+    cut = np.where(np.abs(oracle.Xi) >= 0.1, oracle.Xi, 0.0)
+    spurious, missed, rel = sindy.term_errors(cut, truth)
+    assert spurious == missed == 0
+    assert 1e-6 < rel < 1e-3  # "near 1e-4": the lasso's bias stays in the coefficients
+    fit = stlsq(Theta, traj.dXdt, threshold=0.1)
+    assert sindy.term_errors(fit.Xi, truth)[2] < 1e-12 < rel
+
+
+def test_noisiest_levels_are_off_by_one_and_two_terms(sweeps) -> None:
+    _, sw = sweeps
+    assert sw["0.3"].wrong.min() == 1 and sw["1"].wrong.min() == 2

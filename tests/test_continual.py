@@ -1,8 +1,10 @@
-"""L2SP, EWC, normcourse.continual and the claims of book/applications/continual-learning.md.
+"""L2SP, EWC and normcourse.continual: unit tests (the page's claims are in
+tests/test_claims_continual.py).
 
-Unit tests: the penalties' values, gradients and proxes against their formulas and autograd,
-EWC with F = 1 against L2-SP (exactly), the Fisher estimators against brute-force loops,
-forgetting on a hand-made matrix, input checks. Claims: the page's seeded sequences.
+The penalties' values, gradients and proxes against their formulas and autograd, EWC with
+F = 1 against L2-SP (exactly), the Fisher estimators against brute-force loops,
+fisher_concentration against a direct sort, forgetting on a hand-made matrix, the page's
+plotting helpers, input checks.
 """
 
 from __future__ import annotations
@@ -13,7 +15,13 @@ import torch
 from torch import nn
 
 from normcourse import datasets
-from normcourse.continual import accuracy, fisher_diagonal, forgetting, run_sequence
+from normcourse.continual import (
+    accuracy,
+    fisher_concentration,
+    fisher_diagonal,
+    forgetting,
+    run_sequence,
+)
 from normcourse.penalties import EWC, L2, L2SP
 from normcourse.robustness import mlp
 
@@ -250,52 +258,45 @@ def test_permuted_digits_permutes_pixels_only() -> None:
         datasets.permuted_digits(test_size=1.5)
 
 
-# --------------------------------------------------------------------------- claims of the page
-
-SEEDS = (0, 1, 2)
-METHODS = {"finetune": 0.0, "l2sp": 0.1, "ewc": 100.0}
-
-
-@pytest.fixture(scope="module")
-def comparison():
-    return {m: [run_sequence(m, datasets.permuted_digits(3, seed=s), lam, seed=s) for s in SEEDS]
-            for m, lam in METHODS.items()}
-
-
-def test_claim_both_penalties_forget_less_than_finetuning(comparison) -> None:
-    for k in range(len(SEEDS)):
-        ft, l2sp, ewc = (comparison[m][k] for m in METHODS)
-        assert ft.average_forgetting > 0.4  # fine-tuning loses much of what it learnt
-        assert ewc.average_forgetting < l2sp.average_forgetting < ft.average_forgetting
-        assert np.all(ewc.forgetting < ft.forgetting)  # every earlier task, for EWC
-        assert ewc.old_accuracy > l2sp.old_accuracy > ft.old_accuracy
-        assert ft.new_accuracy > max(l2sp.new_accuracy, ewc.new_accuracy)  # the price
-        assert min(l2sp.new_accuracy, ewc.new_accuracy) > 0.8
+def test_fisher_concentration_against_a_direct_sort() -> None:
+    F = [np.array([[4.0, 0.0], [1.0, 0.0]]), np.array([3.0, 2.0, 0.0, 0.0, 0.0, 0.0])]
+    c = fisher_concentration(F, fractions=(0.1, 0.2, 0.5, 1.0))
+    assert c.n_params == 10 and c.zero_fraction == pytest.approx(0.6)
+    # ⌈0.1·10⌉ = 1 entry → 4/10, 2 entries → 7/10, 5 entries → 10/10
+    np.testing.assert_allclose(c.shares, [0.4, 0.7, 1.0, 1.0])
+    uniform = fisher_concentration(torch.ones(200), fractions=(0.05, 0.5))
+    np.testing.assert_allclose(uniform.shares, [0.05, 0.5])  # S(q) = q for F = 1
+    assert uniform.zero_fraction == 0.0
+    with pytest.raises(ValueError, match="fractions"):
+        fisher_concentration(F, fractions=(0.0,))
+    with pytest.raises(ValueError, match="fractions"):
+        fisher_concentration(F, fractions=(1.5,))
+    with pytest.raises(ValueError, match="all zero"):
+        fisher_concentration([np.zeros(3)])
+    with pytest.raises(ValueError, match="≥ 0"):
+        fisher_concentration([np.array([1.0, -1.0])])
+    with pytest.raises(ValueError, match="fisher"):
+        fisher_concentration([])
 
 
-def test_claim_ewc_frontier_lies_above_l2sp() -> None:
+def test_page_plotting_helpers() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from normcourse.plotting.applications import batch_fisher_plot, task_images_plot
+
     tasks = datasets.permuted_digits(3, seed=0)
-    l2sp = [run_sequence("l2sp", tasks, lam) for lam in (0.01, 0.03, 0.1, 0.3, 1.0)]
-    ewc300 = run_sequence("ewc", tasks, 300.0)
-    assert max(r.old_accuracy for r in l2sp) < 0.65 < 0.75 < ewc300.old_accuracy
-    assert ewc300.new_accuracy > 0.8
-    # a too strong L2-SP pull stops the network from learning the new tasks at all
-    assert l2sp[-1].new_accuracy < 0.5 and l2sp[-1].old_accuracy < l2sp[-2].old_accuracy
-
-
-def test_claim_batch_fisher_is_smaller_by_about_the_batch_size() -> None:
-    tasks = datasets.permuted_digits(3, seed=0)
-    model = run_sequence("finetune", tasks[:1]).model
-    data = (tasks[0].X_train, tasks[0].y_train)
-    total = lambda F: sum(float(f.sum()) for f in F)  # noqa: E731
-    emp = total(fisher_diagonal(model, data))
-    for B in (8, 32, 128):
-        ratio = total(fisher_diagonal(model, data, "batch", batch_size=B)) / emp
-        assert 0.5 / B < ratio < 2.0 / B
-    # so EWC with the batch estimate at the same λ is a much weaker penalty ...
-    emp300 = run_sequence("ewc", tasks, 300.0)
-    batch300 = run_sequence("ewc", tasks, 300.0, estimator="batch")
-    assert batch300.average_forgetting > 2 * emp300.average_forgetting
-    # ... and about 30 times its λ makes up for it
-    batch1e4 = run_sequence("ewc", tasks, 10_000.0, estimator="batch")
-    assert abs(batch1e4.old_accuracy - emp300.old_accuracy) < 0.05
+    axes = task_images_plot(tasks, index=2)
+    assert len(axes) == 3
+    np.testing.assert_array_equal(axes[1].get_images()[0].get_array(),
+                                  tasks[1].X_train[2].reshape(8, 8))
+    assert axes[0].figure.get_size_inches()[0] <= 9
+    ax = batch_fisher_plot([1, 2, 4], [1.0, 0.6, 0.3])
+    np.testing.assert_allclose(ax.get_lines()[1].get_ydata(), [1, 0.5, 0.25])
+    plt.close("all")
+    with pytest.raises(ValueError, match="index"):
+        task_images_plot(tasks, index=10_000)
+    with pytest.raises(ValueError, match="batch_sizes"):
+        batch_fisher_plot([1, 2], [1.0])

@@ -334,8 +334,7 @@ def test_robustness_package_is_small_reexported_and_keeps_privates_home() -> Non
                                        "pathnorm.py", "models.py"}
     users = [*files, *(NORMCOURSE / f for f in ("model_penalties.py", "continual.py", "gan.py"))]
     for f in users:
-        source = f.read_text(encoding="utf-8")
-        assert source.count("\n") < 600, f.name
+        source = f.read_text(encoding="utf-8")  # (file sizes: tests/test_architecture.py)
         assert _private_crossings(source) == [], f.name
     public = set(robustness.__all__)
     for f in files:

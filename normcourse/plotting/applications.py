@@ -17,9 +17,12 @@ __all__ = [
     "accuracy_matrix_plot",
     "accuracy_sparsity_plot",
     "attractor_plot",
+    "batch_fisher_plot",
     "coefficient_heatmaps",
+    "gan_diagnostics_plot",
     "pr_path_plot",
     "samples_grid_plot",
+    "task_images_plot",
     "threshold_sweep_plot",
     "tradeoff_plot",
     "training_curves_plot",
@@ -137,7 +140,7 @@ def threshold_sweep_plot(sweeps: Mapping[str, object], smallest: float | None = 
     if smallest is not None:
         smallest = drawable(smallest, "smallest", positive=True)
     if axes is None:
-        _, axes = plt.subplots(1, 2, figsize=(10.0, 3.8), layout="constrained")
+        _, axes = plt.subplots(1, 2, figsize=(9.0, 3.6), layout="constrained")
     ax_w, ax_e = axes
     for k, (name, sw) in enumerate(sweeps.items()):
         thr = finite_array(getattr(sw, "thresholds", None), f"sweeps[{name!r}].thresholds", 1)
@@ -319,7 +322,7 @@ def accuracy_matrix_plot(
     labels = list(task_names) if task_names is not None else [f"task {t + 1}" for t in range(T)]
     if len(labels) != T:
         raise ValueError(f"task_names must have {T} entries, got {len(labels)}")
-    fig, axes = plt.subplots(1, len(names), figsize=(2.9 * len(names) + 0.8, 3.1),
+    fig, axes = plt.subplots(1, len(names), figsize=(2.7 * len(names) + 0.8, 3.0),
                              squeeze=False, layout="constrained")
     for ax, name, M in zip(axes[0], names, mats, strict=True):
         im = ax.imshow(M, vmin=0.0, vmax=1.0, cmap="viridis")
@@ -372,4 +375,84 @@ def tradeoff_plot(
     ax.legend(frameon=False, fontsize=8, title="λ next to each point", title_fontsize=7)
     if title:
         ax.set_title(title)
+    return ax
+
+
+def gan_diagnostics_plot(runs: Mapping[str, Sequence[object]],
+                         labels: Mapping[str, str] | None = None, smooth: int = 50,
+                         figsize: tuple[float, float] = (9.0, 3.4)):
+    """Two panels over GAN training, one colour per variant and one line per seed.
+
+    ``runs[variant]`` lists runs with ``record_steps``, ``lipschitz`` and ``d_loss``
+    (:class:`normcourse.gan.GanHistory`). Left: the discriminator's Lipschitz bound
+    ∏ ‖W_l‖₂ (log axis); right: its loss L_D as a moving average over ``smooth`` steps,
+    with the level 2 log 2 of a discriminator that gives every point the same logit.
+    ``labels`` renames the variants in the legend. Returns the two axes.
+    """
+    import matplotlib.pyplot as plt
+
+    if not isinstance(runs, Mapping) or not runs:
+        raise ValueError("runs must be a non-empty mapping {variant: [run, …]}")
+    names = dict(labels or {})
+    _, (ax_l, ax_d) = plt.subplots(1, 2, figsize=figsize, layout="constrained")
+    training_curves_plot(
+        {names.get(v, v): [(h.record_steps, h.lipschitz) for h in hs] for v, hs in runs.items()},
+        ax=ax_l, logy=True, ylabel="Lipschitz bound ∏ ‖W_l‖₂ of D")
+    training_curves_plot(
+        {names.get(v, v): [(np.arange(1, len(h.d_loss) + 1), h.d_loss) for h in hs]
+         for v, hs in runs.items()},
+        ax=ax_d, smooth=smooth, ylabel=f"L_D (moving average, {smooth} steps)")
+    chance = 2 * np.log(2)
+    ax_d.axhline(chance, color="0.4", lw=0.8, ls=":")
+    ax_d.annotate("2 log 2: D cannot tell", (1.0, chance), xycoords=("axes fraction", "data"),
+                  xytext=(-4, 4), textcoords="offset points", ha="right", fontsize=8,
+                  color="0.3")
+    ax_d.get_legend().remove()
+    return np.array([ax_l, ax_d])
+
+
+def task_images_plot(tasks: Sequence[object], index: int = 0, side: int | None = None,
+                     panel_size: float = 2.0):
+    """Training image number ``index`` of every task, one panel per task.
+
+    ``tasks`` are objects with ``X_train`` (n, side²) flattened images, ``y_train`` and
+    optionally ``name`` (e.g. :func:`normcourse.datasets.permuted_digits`, where each task
+    shows the same digit with its pixels permuted). Returns the axes.
+    """
+    import matplotlib.pyplot as plt
+
+    tasks = list(tasks)
+    if not tasks:
+        raise ValueError("tasks must contain at least one task")
+    panel_size = positive(panel_size, "panel_size")
+    _, axes = plt.subplots(1, len(tasks), figsize=(panel_size * len(tasks), panel_size + 0.3),
+                             squeeze=False, layout="constrained")
+    for k, (ax, task) in enumerate(zip(axes[0], tasks, strict=True)):
+        X = finite_array(task.X_train, f"tasks[{k}].X_train", ndim=2)
+        if isinstance(index, bool) or not isinstance(index, int | np.integer) \
+                or not 0 <= index < X.shape[0]:
+            raise ValueError(f"index must be an integer in [0, {X.shape[0]}), got {index!r}")
+        s = side or round(float(np.sqrt(X.shape[1])))
+        if s * s != X.shape[1]:
+            raise ValueError(f"tasks[{k}] images have {X.shape[1]} pixels, not side² = {s * s}")
+        ax.imshow(X[index].reshape(s, s), cmap="gray_r")
+        name = getattr(task, "name", f"task {k + 1}")
+        ax.set_title(f"{name}  (label {np.asarray(task.y_train)[index]})", fontsize=9)
+        ax.axis("off")
+    return axes[0]
+
+
+def batch_fisher_plot(batch_sizes, ratio, ax=None):
+    """The ratio Σ F̃ / Σ F of the squared-batch-mean Fisher estimate to the per-example one
+    against the batch size N_b (log–log), with the reference line 1 / N_b."""
+    b = finite_array(batch_sizes, "batch_sizes", ndim=1)
+    r = finite_array(ratio, "ratio", ndim=1)
+    if b.shape != r.shape or b.size == 0 or np.any(b <= 0) or np.any(r <= 0):
+        raise ValueError("batch_sizes and ratio must be positive 1-D arrays of equal length")
+    ax = get_axes(ax, figsize=(4.8, 3.4))
+    ax.loglog(b, r, "o-", label="Σ F̃ (squared batch means) / Σ F (per example)")
+    ax.loglog(b, 1 / b, "k:", label="1 / batch size")
+    ax.set_xlabel("batch size $N_b$")
+    ax.set_ylabel("ratio")
+    ax.legend(frameon=False, fontsize=8)
     return ax

@@ -416,12 +416,8 @@ CASES += [
         Arg("lams", _leave_lams, "array", skip=("huge",)),
         Arg("coefs", _leave_path, "array", length_of="lams"),
         Arg("variable", lambda: 1, "int_nonneg"),
-        # BUG: out = (1e300, 0.07) (or (0.14, 1e300)) passes positive() and reaches the
-        # shaded span on the log axis: matplotlib's log transform warns "overflow
-        # encountered in exp" (log_lambda_axis → autoscale) instead of a ValueError; the
-        # other plots check such values with drawable() (≤ 1e100).
-        Arg("out0", lambda: 0.14, "pos", skip=("huge",)),
-        Arg("out1", lambda: 0.07, "pos", skip=("huge",)),
+        Arg("out0", lambda: 0.14, "pos"),
+        Arg("out1", lambda: 0.07, "pos"),
     ], names={"out0": ("out[0]", "out="), "out1": ("out[1]", "out=")}),  # split pair
     # capacity
     Case("plotting.sweep_plot", P.sweep_plot, [
@@ -455,9 +451,7 @@ CASES += [
               "mv": ("monte_carlo[1]", "monte_carlo")}),  # the case splits the pair
     Case("plotting.budget_path_plot", lambda radii, B: P.budget_path_plot(
         radii, {"ℓ1 ball": B}), [
-        # BUG: empty radii are accepted and the error then blames the path: "paths['ℓ1 ball']
-        # needs one row per radius (0)" — it does not name radii.
-        Arg("radii", _radii, "array", skip=("empty",)),
+        Arg("radii", _radii, "array"),
         Arg("B", lambda: _budget_path(), "array", length_of="radii"),
     ], names={"B": ("paths",)}),
     Case("plotting.training_time_plot", lambda curve: P.training_time_plot({"GD": curve}),
@@ -474,16 +468,11 @@ CASES += [
     ]),
     Case("plotting.prior_penalty_plot", lambda theta, dens, pen, mark: P.prior_penalty_plot(
         theta, {"Gauss": dens}, {"Gauss": pen}, markers={"Gauss": mark}), [
-        # BUG: an empty grid theta is accepted and the error then blames the curves:
-        # "densities['Gauss'] and penalties['Gauss'] need one entry per grid point (0)".
-        Arg("theta", lambda: np.linspace(-2.0, 2.0, 5), "array", skip=("empty",)),
+        Arg("theta", lambda: np.linspace(-2.0, 2.0, 5), "array"),
         Arg("dens", lambda: np.exp(-np.linspace(-2.0, 2.0, 5) ** 2 / 2), "array",
             length_of="theta"),
         Arg("pen", lambda: np.linspace(-2.0, 2.0, 5) ** 2 / 2, "array", length_of="theta"),
-        # BUG: the length of markers[label] is never checked: an empty or shorter array
-        # reaches matplotlib, "x and y must have same first dimension, but have shapes (5,)
-        # and (4,)", which does not name markers (hence also no length_of="theta" here).
-        Arg("mark", lambda: np.linspace(-2.0, 2.0, 5) ** 2 / 2, "array", skip=("empty",)),
+        Arg("mark", lambda: np.linspace(-2.0, 2.0, 5) ** 2 / 2, "array", length_of="theta"),
     ], names={"dens": ("densities",), "pen": ("penalties",), "mark": ("markers",)}),
     Case("plotting.shadow_price_plot", P.shadow_price_plot,
          [Arg("curve", _curve, "model"), Arg("at", _at, "model")]),
@@ -532,10 +521,7 @@ CASES += [
     Case("plotting.power_iteration_plot", lambda e, rate, ref: P.power_iteration_plot(
         {"cold start": e}, rate, ref), [
         Arg("e", lambda: np.array([0.5, 0.1, 0.02, 4e-3, 8e-4]), "array"),
-        # BUG: a tiny rate passes drawable(positive=True) but the guide rate**(k − ref) before
-        # k = ref overflows: rate=1e-300 warns "overflow encountered in exp" (matplotlib's log
-        # transform), rate=1e-100 with ref=5 "overflow encountered in power" (numpy).
-        Arg("rate", lambda: 0.2, "pos", optional=True, skip=("tiny",)),
+        Arg("rate", lambda: 0.2, "pos", optional=True),
         Arg("ref", lambda: 2, "int_pos"),
     ], names={"e": ("errors",)}),
     Case("plotting.sigma_tracking_plot", P.sigma_tracking_plot, [

@@ -210,11 +210,7 @@ CASES += [
              X, y, penalty, tol=tol, max_iter=max_iter, theta0=theta0)),
          [X, Y, Arg("penalty", lambda: L1(0.1), "model"), Arg("tol", lambda: 1e-8, "nonneg"),
           Arg("max_iter", lambda: 2000, "int_pos"),
-          # BUG: a huge warm start (θ₀ = 1e149) stalls: the residual r is only ever updated
-          # incrementally (r -= Δθ_j x_j), loses every digit to cancellation and is never
-          # recomputed, so the sweeps stop moving with a gap ~1e266 and warn at max_iter
-          # (prox_grad converges from the same start; θ₀ = 1e12 even ends with a gap < 0).
-          Arg("theta0", lambda: np.full(5, 0.1), "array", optional=True, skip=("huge",))]),
+          THETA0]),
     Case("solvers.coordinate_descent.enet",
          lambda X, y, penalty: _solve_view(solvers.coordinate_descent(X, y, penalty)),
          [X, Y, Arg("penalty", lambda: ElasticNet(0.1, 0.2), "model")]),
@@ -234,9 +230,7 @@ CASES += [
     Case("solvers.iterations_to",
          lambda trace, level: solvers.iterations_to(trace, level),
          [Arg("trace", lambda: np.array([1.0, 0.5, 0.1, 0.02, 0.001]), "array"),
-          # BUG: level="abc" raises float()'s "could not convert string to float: 'abc'",
-          # which does not name level (the function calls float(level) unchecked).
-          Arg("level", lambda: 0.05, "real", skip=("string",))],
+          Arg("level", lambda: 0.05, "real")],
          accept={("trace", "empty"): "no iterations: the trace never reaches the level, "
                                      "the documented None"}),
 ]

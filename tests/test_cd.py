@@ -132,6 +132,26 @@ def test_cd_warm_start() -> None:
     np.testing.assert_array_equal(x0, sol.theta)  # the warm start is not modified
 
 
+def test_cd_far_warm_start_recomputes_the_residual() -> None:
+    # Regression: r was only ever updated incrementally, so from θ₀ = 1e20 it lost every
+    # digit and the gap stalled (10 000 sweeps, no convergence), and from θ₀ = 1e12 it
+    # "converged" with a negative gap. Now r = y − Xθ is recomputed for each gap.
+    _, X, y = list(_problems())[1]  # tall
+    lam = 0.1 * lambda_max(X, y)
+    sk = SkLasso(alpha=lam, **SK).fit(X, y).coef_
+    thr = 1e-10 * float(y @ y) / (2 * len(y))
+    for start in (1e12, 1e20, 1e149):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            res = cd_lasso(X, y, lam, tol=1e-10, theta0=np.full(X.shape[1], start))
+        assert res.converged and res.n_iter < 1000, start
+        assert -1e-12 <= res.gap[-1] <= thr, start  # an honest certificate, not < 0
+        np.testing.assert_allclose(res.theta, sk, atol=ATOL)
+    # A start so far out that ‖y − Xθ₀‖² overflows float64 is refused, naming theta0.
+    with pytest.raises(ValueError, match="theta0"):
+        cd_lasso(X, y, lam, theta0=np.full(X.shape[1], 1e200))
+
+
 def test_cd_exact_zeros_and_zero_columns() -> None:
     d = datasets.diabetes()
     X = np.hstack([d.X, np.zeros((d.X.shape[0], 1))])
@@ -234,3 +254,7 @@ def test_iterations_to() -> None:
         iterations_to(np.ones((2, 2)), 0.1)
     with pytest.raises(ValueError, match="level"):
         iterations_to(trace, float("nan"))
+    # Regression: a string level raised float()'s message, which did not name level.
+    for bad in ("abc", None, True):
+        with pytest.raises(ValueError, match="level"):
+            iterations_to(trace, bad)

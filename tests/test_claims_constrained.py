@@ -179,3 +179,16 @@ def _slsqp_l2(X: np.ndarray, y: np.ndarray, C: float) -> np.ndarray:
                    constraints=[{"type": "ineq", "fun": lambda t: C - t @ t}],
                    options={"ftol": 1e-15, "maxiter": 1000})
     return sol.x
+
+
+def test_budget_path_plot_rejects_empty_radii() -> None:
+    # Regression: empty radii were accepted and the error then blamed paths[...].
+    import matplotlib.pyplot as plt
+
+    from normcourse.plotting.capacity import budget_path_plot
+
+    with pytest.raises(ValueError, match="radii"):
+        budget_path_plot(np.empty(0), {"ℓ1 ball": np.empty((0, 2))})
+    with pytest.raises(ValueError, match="radii"):
+        budget_path_plot([], {"ℓ1 ball": np.ones((3, 2))})
+    plt.close("all")

@@ -277,3 +277,24 @@ def test_early_stopping_filters_like_ridge_at_one_over_eta_t() -> None:
     assert t_stop == 13
     assert val.min() < 1.02 * sw.val_loss[b]
     assert 0.5 < (1 / (LR * t_stop)) / _best_lam() < 2
+
+
+def test_prior_penalty_plot_checks_markers_and_theta() -> None:
+    # Regression: a markers[label] of the wrong length reached matplotlib ("x and y must
+    # have same first dimension"), and an empty theta was blamed on densities/penalties.
+    import matplotlib.pyplot as plt
+
+    from normcourse.plotting.capacity import prior_penalty_plot
+
+    grid = np.linspace(-2.0, 2.0, 5)
+    dens, pen = {"g": np.exp(-grid**2 / 2)}, {"g": grid**2 / 2}
+    axes = prior_penalty_plot(grid, dens, pen, markers={"g": grid**2 / 2})
+    assert len(axes[1].lines) == 2
+    for bad in (grid[:4], np.empty(0), np.ones(6)):
+        with pytest.raises(ValueError, match=r"markers\['g'\]"):
+            prior_penalty_plot(grid, dens, pen, markers={"g": bad})
+    with pytest.raises(ValueError, match="markers"):
+        prior_penalty_plot(grid, dens, pen, markers=[1.0, 2.0])
+    with pytest.raises(ValueError, match="theta"):
+        prior_penalty_plot(np.empty(0), {"g": np.empty(0)}, {"g": np.empty(0)})
+    plt.close("all")

@@ -260,6 +260,25 @@ def test_new_sparsity_figures_draw_and_validate() -> None:
     plt.close("all")
 
 
+def test_leaving_variable_plot_rejects_an_undrawable_out() -> None:
+    # Regression: out=(1e300, 0.07) passed positive() and made matplotlib's log axis warn
+    # "overflow encountered in exp"; out is now checked with drawable() (≤ 1e100).
+    import matplotlib.pyplot as plt
+
+    from normcourse.plotting.paths import leaving_variable_plot
+
+    lams = np.geomspace(1, 1e-3, 30)
+    C = np.zeros((30, 2))
+    C[5:12, 0], C[20:, 0], C[3:, 1] = -1.0, 1.0, 2.0
+    for out, name in (((1e300, lams[19]), r"out\[0\]"), ((lams[12], 1e300), r"out\[1\]"),
+                      ((lams[12], 0.0), r"out\[1\]"), (("a", lams[19]), r"out\[0\]")):
+        with pytest.raises(ValueError, match=name):
+            leaving_variable_plot(lams, C, 0, out)
+    with pytest.raises(ValueError, match="out must be a pair"):
+        leaving_variable_plot(lams, C, 0, 0.1)
+    plt.close("all")
+
+
 def _row_sparse():
     return datasets.row_sparse_regression(n_samples=60, n_features=30, n_outputs=5,
                                           n_informative=5, noise=0.5, seed=0)

@@ -433,3 +433,25 @@ def test_robustness_figures_draw_what_they_are_given() -> None:
     with pytest.raises(ValueError, match="same length"):
         sigma_tracking_plot([2.0, 2.5], [1.0])
     plt.close("all")
+
+
+def test_power_iteration_plot_cuts_a_guide_that_would_overflow() -> None:
+    # Regression: rate=1e-300 (matplotlib "overflow encountered in exp") and rate=1e-100
+    # with ref=5 (numpy "overflow encountered in power"). The guide is now cut where it
+    # leaves 1e±100, its kept part still the line start·rate^(k − ref).
+    import warnings
+
+    import matplotlib.pyplot as plt
+
+    e = np.array([0.5, 0.1, 0.02, 4e-3, 8e-4])
+    for rate, ref in ((1e-300, 2), (1e-100, 5), (1e-30, 3)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            ax = power_iteration_plot({"cold": e}, rate=rate, ref=ref)
+            ax.figure.canvas.draw()
+        k, g = ax.lines[1].get_xdata(), ax.lines[1].get_ydata()
+        assert np.all((g >= 1e-100 * (1 - 1e-9)) & (g <= 1e100 * (1 + 1e-9)))
+        assert ref in k and g[list(k).index(ref)] == pytest.approx(e[ref - 1])
+        np.testing.assert_allclose(np.log10(g), np.log10(e[ref - 1]) + (k - ref) * np.log10(rate),
+                                   atol=1e-9)
+    plt.close("all")

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from normcourse._validate import choice, drawable, finite_array, positive_int
+from normcourse._validate import choice, drawable, finite_array, nonempty, positive_int
 from normcourse.plotting.common import get_axes, least_squares_loss_grid
 
 __all__ = [
@@ -435,11 +435,14 @@ def prior_penalty_plot(theta, densities, penalties, axes=None, markers=None):
     """
     import matplotlib.pyplot as plt
 
-    grid = finite_array(theta, "theta", ndim=1)
+    grid = nonempty(finite_array(theta, "theta", ndim=1), "theta")
     _mapping(densities, "densities")
     _mapping(penalties, "penalties")
     if set(densities) != set(penalties):
         raise ValueError("densities and penalties must have the same labels")
+    if markers is not None and not isinstance(markers, Mapping):
+        raise ValueError(f"markers must be None or a mapping label → values, got "
+                         f"{type(markers).__name__}")
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(9.0, 3.4), layout="constrained")
     if len(axes) != 2:
@@ -454,6 +457,9 @@ def prior_penalty_plot(theta, densities, penalties, axes=None, markers=None):
         axes[1].plot(grid, pen, color=f"C{i}", lw=1.8, label=label)
         if markers is not None and label in markers:
             m = finite_array(markers[label], f"markers[{label!r}]", ndim=1)
+            if m.shape != grid.shape:
+                raise ValueError(f"markers[{label!r}] needs one entry per grid point "
+                                 f"({grid.size}), got {m.size}")
             step = max(1, grid.size // 12)
             axes[1].plot(grid[::step], m[::step], "o", color=f"C{i}", mfc="none", ms=6)
     axes[0].set_xlabel("θⱼ")
@@ -472,7 +478,7 @@ def budget_path_plot(radii, paths, ax=None, labels=None, title: str | None = Non
     coordinate j has colour Cj, the balls differ by line style. Exact zeros show as
     flat segments on the axis.
     """
-    r = finite_array(radii, "radii", ndim=1)
+    r = nonempty(finite_array(radii, "radii", ndim=1), "radii")
     _mapping(paths, "paths")
     ax = get_axes(ax, figsize=(6.0, 4.0))
     styles = ["-", "--", ":", "-."]

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from normcourse._validate import finite_array, nonempty, positive
+from normcourse._validate import drawable, finite_array, nonempty, positive
 from normcourse.plotting.common import get_axes, log_lambda_axis
 
 __all__ = [
@@ -329,7 +329,14 @@ def leaving_variable_plot(lams, coefs, variable: int, out: tuple[float, float],
     if isinstance(variable, bool) or not isinstance(variable, int | np.integer) \
             or not 0 <= variable < p:
         raise ValueError(f"variable must be an index in 0 … {p - 1}, got {variable!r}")
-    hi, lo = sorted((positive(out[0], "out[0]"), positive(out[1], "out[1]")), reverse=True)
+    try:
+        out0, out1 = out
+    except (TypeError, ValueError):
+        raise ValueError(f"out must be a pair (λ where the variable leaves, λ where it "
+                         f"returns), got {out!r}") from None
+    # drawable: a λ beyond 1e100 overflows the log axis (matplotlib's exp) when shaded.
+    hi, lo = sorted((drawable(out0, "out[0]", positive=True),
+                     drawable(out1, "out[1]", positive=True)), reverse=True)
     names = list(labels) if labels is not None else [f"θ{j}" for j in range(p)]
     if len(names) != p:
         raise ValueError(f"labels must have one entry per column ({p}), got {len(names)}")

@@ -6,11 +6,13 @@ shows are computed by the library modules and passed in, or obtained by calling 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 from normcourse._validate import (
+    DRAWABLE_LIMIT,
     drawable,
     finite_array,
     flag,
@@ -319,6 +321,30 @@ def unit_balance_plot(
     return ax
 
 
+def _guide(n: int, start: float, rate: float, ref: int) -> tuple[np.ndarray, np.ndarray]:
+    """The guide y = start·rate^(k − ref) at k = 1 … n, where it is drawable.
+
+    A tiny (or huge) rate sends the guide beyond 1e±100 (``DRAWABLE_LIMIT``), where numpy's
+    power or matplotlib's log transform overflows; there the straight line of log y against
+    k is cut where it leaves that band (at fractional k), the kept part unchanged.
+    """
+    k = np.arange(1, n + 1, dtype=float)
+    top = math.log10(DRAWABLE_LIMIT)
+    a, b = math.log10(start), math.log10(rate)  # log10 y = a + (k − ref)·b
+    if np.all(np.abs(a + (k - ref) * b) <= top):
+        return k, start * rate ** (k - float(ref))
+    lo, hi = 1.0, float(n)
+    if b != 0.0:
+        k1, k2 = sorted((ref + (-top - a) / b, ref + (top - a) / b))
+        lo, hi = max(lo, k1), min(hi, k2)
+    elif abs(a) > top:
+        lo, hi = 1.0, 0.0
+    if lo > hi:
+        return np.empty(0), np.empty(0)
+    kk = np.unique(np.concatenate([[lo], k[(k > lo) & (k < hi)], [hi]]))
+    return kk, 10.0 ** np.clip(a + (kk - ref) * b, -top, top)
+
+
 def power_iteration_plot(
     errors: Mapping[str, Sequence[float] | np.ndarray],
     rate: float | None = None,
@@ -349,9 +375,8 @@ def power_iteration_plot(
     if rate is not None and first is not None:
         if ref > first.size:
             raise ValueError(f"ref must be ≤ the number of iterations ({first.size}), got {ref}")
-        k = np.arange(1, first.size + 1)
-        ax.semilogy(k, max(first[ref - 1], 1e-16) * rate ** (k - float(ref)), "k:", lw=1,
-                    label=rate_label or f"slope {rate:.3g} per iteration")
+        kg, guide = _guide(first.size, max(float(first[ref - 1]), 1e-16), rate, ref)
+        ax.semilogy(kg, guide, "k:", lw=1, label=rate_label or f"slope {rate:.3g} per iteration")
     ax.set_xlabel("iteration k")
     ax.set_ylabel("relative error of σ⁽ᵏ⁾")
     ax.set_ylim(1e-16, 1)

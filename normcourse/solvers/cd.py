@@ -47,6 +47,7 @@ from normcourse._validate import (
     nonneg,
     positive,
     positive_int,
+    real,
 )
 from normcourse.datafit import Quadratic, sq_spectral_norm
 from normcourse.penalties import L1, ElasticNet, Penalty
@@ -60,6 +61,10 @@ __all__ = [
     "iterations_to",
     "subgradient_method",
 ]
+
+
+# A duality gap below −_GAP_ROUNDING·(2F + R(θ) + |Rᵀy/n|) is negative beyond rounding.
+_GAP_ROUNDING = 64 * float(np.finfo(np.float64).eps)
 
 
 def _setup(X: Any, y: Any, penalty: Penalty, theta0: Any, tol: float, max_iter: int,
@@ -117,6 +122,12 @@ def coordinate_descent(
     whose |z_j| ≤ λ₁ becomes exactly 0.0; a zero column keeps θ_j = 0). It converges to
     a minimiser of F (Tseng 2001: the non-smooth part is separable).
 
+    Within a sweep r is updated incrementally (r −= Δθ_j x_j); after each sweep it is
+    recomputed from scratch as y − Xθ, and F and the duality gap are evaluated on that
+    fresh residual, so cancellation (a warm start far from the solution) cannot stall the
+    sweeps or fake convergence. A gap that is negative beyond rounding does not count as
+    converged.
+
     Parameters
     ----------
     X : array (n, p); y : array (n,)
@@ -130,7 +141,9 @@ def coordinate_descent(
     max_iter : int
         Maximum number of sweeps.
     theta0 : array (p,), optional
-        Warm start (zeros by default).
+        Warm start (zeros by default). Any finite start works as long as F(θ₀) is
+        representable in float64; one so far from the data that ‖y − Xθ₀‖² overflows
+        raises ``ValueError`` naming ``theta0``.
 
     Returns
     -------
@@ -146,15 +159,26 @@ def coordinate_descent(
     c = np.einsum("ij,ij->j", Xa, Xa) / n  # ‖x_j‖²/n
     denom = c + 2.0 * lam2
     quad = Quadratic(Xa, ya)
-    A = Xa @ theta  # Xθ
-    r = ya - A
 
-    def gap_at(th: np.ndarray, A: np.ndarray) -> float:
-        return duality_gap(pen, terms, th, *quad.parts(th, A))
+    def measure(th: np.ndarray) -> tuple[np.ndarray, float, float, bool]:
+        # The residual r = y − Xθ afresh (the sweeps update it incrementally, which loses
+        # digits to cancellation when θ moves far), F(θ), the gap from that fresh r, and
+        # whether the gap meets the stopping rule: ≤ thr, and not negative beyond rounding
+        # (a duality gap is ≥ 0; a clearly negative one means the numbers are not accurate).
+        A = Xa @ th
+        F, ry, corr = quad.parts(th, A)
+        R = float(pen.fast_value(th))
+        g = duality_gap(pen, terms, th, F, ry, corr)
+        ok = -_GAP_ROUNDING * (2.0 * F + R + abs(ry)) <= g <= thr
+        return ya - A, F + R, g, ok
 
-    obj = [quad.value(theta, A) + pen.fast_value(theta)]
-    gaps = [gap_at(theta, A)]
-    converged = gaps[-1] <= thr
+    r, F0, g0, converged = measure(theta)
+    if not (math.isfinite(F0) and math.isfinite(g0)):
+        raise ValueError(
+            f"theta0 is too far from the data for float64: F(theta0) = {F0:.3g} and its "
+            f"duality gap {g0:.3g} (max |theta0| = {float(np.max(np.abs(theta))):.3g}); "
+            "use a smaller warm start or none")
+    obj, gaps = [F0], [g0]
     k = 0
     while not converged and k < max_iter:
         k += 1
@@ -168,10 +192,9 @@ def coordinate_descent(
             if new != old:
                 r -= (new - old) * cols[j]
                 theta[j] = new
-        A = ya - r
-        obj.append(quad.value(theta, A) + pen.fast_value(theta))
-        gaps.append(gap_at(theta, A))
-        converged = gaps[-1] <= thr
+        r, Fk, gk, converged = measure(theta)
+        obj.append(Fk)
+        gaps.append(gk)
     res = SolverResult(theta=theta, n_iter=k, converged=converged, objective=np.asarray(obj),
                        gap=np.asarray(gaps), step=math.nan, criterion="gap")
     if not converged and tol > 0:
@@ -273,8 +296,6 @@ def iterations_to(trace: Any, level: float) -> int | None:
     k* = min{k : trace[k] ≤ level}.
     """
     t = finite_array(trace, "trace", ndim=1)
-    lv = float(level)
-    if not math.isfinite(lv):
-        raise ValueError(f"level must be a finite number, got {level!r}")
+    lv = real(level, "level")
     hit = np.flatnonzero(t <= lv)
     return int(hit[0]) if hit.size else None

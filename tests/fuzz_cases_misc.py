@@ -8,6 +8,7 @@ mapping, e.g. ``curves['a']``, hence the ``names`` aliases).
 
 from __future__ import annotations
 
+import types
 from typing import Any
 
 import numpy as np
@@ -629,6 +630,25 @@ CASES += [
         Arg("y", lambda: np.array([3.0, 2.0, 1.5, 1.2, 1.1, 1.0]), "array", length_of="x"),
         Arg("smooth", lambda: 2, "int_pos"),
     ], names={**_inner("x"), **_inner("y")}),
+    Case("plotting.gan_diagnostics_plot", lambda steps, lip, d_loss, smooth:
+         P.gan_diagnostics_plot({"SN": [types.SimpleNamespace(
+             record_steps=steps, lipschitz=lip, d_loss=d_loss)]}, smooth=smooth), [
+        Arg("steps", lambda: np.array([0.0, 1.0, 2.0, 3.0]), "array"),
+        Arg("lip", lambda: np.array([1.0, 1.2, 1.1, 1.05]), "array", length_of="steps"),
+        Arg("d_loss", lambda: np.array([1.4, 1.3, 1.35, 1.38, 1.39, 1.37]), "array"),
+        Arg("smooth", lambda: 2, "int_pos"),
+    ], names={**_inner("steps"), **_inner("lip"), **_inner("d_loss")}),
+    Case("plotting.task_images_plot", lambda X, index, panel_size: P.task_images_plot(
+        [types.SimpleNamespace(X_train=X, y_train=np.zeros(3), name="task")],
+        index=index, panel_size=panel_size), [
+        Arg("X", lambda: _rng().random((3, 16)), "array"),
+        Arg("index", lambda: 0, "int_nonneg"),
+        Arg("panel_size", lambda: 1.5, "pos"),
+    ], names=_inner("X")),
+    Case("plotting.batch_fisher_plot", lambda b, r: P.batch_fisher_plot(b, r), [
+        Arg("b", lambda: np.array([1.0, 4.0, 16.0]), "array"),
+        Arg("r", lambda: np.array([1.0, 0.3, 0.07]), "array", length_of="b"),
+    ], names={"b": "batch_sizes", "r": "ratio"}),
     Case("plotting.accuracy_matrix_plot", lambda M: P.accuracy_matrix_plot({"EWC": M}),
          [Arg("M", lambda: np.array([[0.9, 0.1], [0.7, 0.95]]), "array")], names=_inner("M")),
     Case("plotting.tradeoff_plot", lambda new, old, lams: P.tradeoff_plot(

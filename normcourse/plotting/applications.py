@@ -394,13 +394,19 @@ def gan_diagnostics_plot(runs: Mapping[str, Sequence[object]],
     if not isinstance(runs, Mapping) or not runs:
         raise ValueError("runs must be a non-empty mapping {variant: [run, …]}")
     names = dict(labels or {})
+    losses = {v: [finite_array(h.d_loss, f"runs[{v!r}][{i}].d_loss", ndim=1)
+                  for i, h in enumerate(hs)] for v, hs in runs.items()}
+    for v, ds in losses.items():
+        for i, d in enumerate(ds):
+            if d.size == 0:
+                raise ValueError(f"runs[{v!r}][{i}].d_loss must not be empty")
     _, (ax_l, ax_d) = plt.subplots(1, 2, figsize=figsize, layout="constrained")
     training_curves_plot(
         {names.get(v, v): [(h.record_steps, h.lipschitz) for h in hs] for v, hs in runs.items()},
         ax=ax_l, logy=True, ylabel="Lipschitz bound ∏ ‖W_l‖₂ of D")
     training_curves_plot(
-        {names.get(v, v): [(np.arange(1, len(h.d_loss) + 1), h.d_loss) for h in hs]
-         for v, hs in runs.items()},
+        {names.get(v, v): [(np.arange(1, d.size + 1), d) for d in ds]
+         for v, ds in losses.items()},
         ax=ax_d, smooth=smooth, ylabel=f"L_D (moving average, {smooth} steps)")
     chance = 2 * np.log(2)
     ax_d.axhline(chance, color="0.4", lw=0.8, ls=":")
@@ -429,6 +435,8 @@ def task_images_plot(tasks: Sequence[object], index: int = 0, side: int | None =
                              squeeze=False, layout="constrained")
     for k, (ax, task) in enumerate(zip(axes[0], tasks, strict=True)):
         X = finite_array(task.X_train, f"tasks[{k}].X_train", ndim=2)
+        if X.shape[0] == 0 or X.shape[1] == 0:
+            raise ValueError(f"tasks[{k}].X_train must hold at least one image, got {X.shape}")
         if isinstance(index, bool) or not isinstance(index, int | np.integer) \
                 or not 0 <= index < X.shape[0]:
             raise ValueError(f"index must be an integer in [0, {X.shape[0]}), got {index!r}")

@@ -25,6 +25,7 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
+from test_book_infra import NOTEBOOK_HEADER  # the one header of a MyST test notebook
 
 from normcourse.sphinxext import external_resources, mathjax_source, write_exercise_downloads
 
@@ -35,18 +36,6 @@ CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
 SPHINX = CONFIG["sphinx"]["config"]
 EXERCISE = "ex-soft-threshold"
 
-NOTEBOOK_HEADER = """\
----
-jupytext:
-  text_representation:
-    extension: .md
-    format_name: myst
-kernelspec:
-  display_name: Python 3
-  language: python
-  name: python3
----
-"""
 
 
 # --- the scanner and the downloads, without a build ----------------------------------

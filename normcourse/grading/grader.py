@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from normcourse.grading import codescan
 from normcourse.grading import sandbox as sb
 from normcourse.grading import spec as sp
 
@@ -57,6 +58,8 @@ class Exercise:
 
     spec: sp.ExerciseSpec
     tasks: list[sp.Task]
+    # per graded function: the library functions its graded calls must not use
+    forbidden: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -81,7 +84,7 @@ def load_exercises(solutions: Path, secret: str | None = None) -> dict[str, Exer
             raise ValueError(
                 f"{path}: could not build the checks: {type(exc).__name__}: {exc}"
             ) from exc
-        out[ex.id] = Exercise(ex, tasks)
+        out[ex.id] = Exercise(ex, tasks, codescan.exercise_forbidden(ex, nb))
     return dict(sorted(out.items()))
 
 
@@ -289,12 +292,27 @@ def grade_notebook(
     """Run one notebook against every task of its exercise."""
     rep = NotebookReport(str(path.relative_to(root.parent)), ex.id)
     calls = [(t.check.function, list(t.args.values())) for t in ex.tasks]
-    run = sb.run_notebook(box, root, cells, calls, limits)
+    forbid = {f: sorted(v) for f, v in ex.forbidden.items() if v}
+    run = sb.run_notebook(box, root, cells, calls, limits, forbid)
     rep.cells = run.cells
     rep.stderr = run.stderr
     rep.problems += run.problems
+    # The static scan: what the code of each graded function reaches names from the library.
+    static = {f: [n.replace(":", ".") for n in codescan.library_uses(cells, f, v)]
+              for f, v in ex.forbidden.items() if v}
+    outcomes = [sb.CallOutcome("delegated", value=static[t.check.function],
+                               message=sb.delegation_message(static[t.check.function]))
+                if static.get(t.check.function) else o
+                for t, o in zip(ex.tasks, run.calls, strict=True)]
+    for fname in ex.spec.functions:
+        used = [n for t, o in zip(ex.tasks, outcomes, strict=True)
+                if t.check.function == fname and o.status == "delegated" for n in o.value]
+        if used:
+            rep.problems.append(f"{fname} uses {', '.join(dict.fromkeys(used))} from the "
+                                "library instead of its own code (delegation): its checks "
+                                "score 0")
     items = {}
-    for t, o in zip(ex.tasks, run.calls, strict=True):
+    for t, o in zip(ex.tasks, outcomes, strict=True):
         it = _item(ex, t, o)
         items[it.key] = it
         if o.status in ("timeout", "crashed", "protocol", "not-run"):

@@ -38,7 +38,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -469,7 +469,8 @@ class CallOutcome:
     student's own error text, shown for public checks only.
     """
 
-    status: str  # ok | raised | missing | unsupported | timeout | crashed | protocol | not-run
+    status: str  # ok | raised | missing | unsupported | delegated | timeout | crashed | protocol
+    #             | not-run
     value: Any = None
     message: str = ""
     detail: str = ""
@@ -502,8 +503,12 @@ def run_notebook(
     cells: list[str],
     calls: list[tuple[str, list[Any]]],
     limits: Limits,
+    forbid: Mapping[str, Sequence[str]] | None = None,
 ) -> NotebookRun:
     """Execute ``cells`` in a fresh sandboxed worker, then each call ``(function, args)``.
+
+    ``forbid`` maps a function name to the library functions (``module:qualname``) that
+    are unavailable while it runs (a use makes the call's status ``delegated``).
 
     A cell that hangs or kills the process is skipped on a restart; a call that hangs or
     kills the process scores nothing and the worker is restarted (cells re-executed) for
@@ -570,8 +575,8 @@ def run_notebook(
                 fname, trees, blobs = encoded[k]
                 deadline = min(time.monotonic() + limits.timeout, budget_end)
                 try:
-                    w.send({"op": "call", "id": k, "function": fname, "args": trees}, blobs,
-                           deadline)
+                    w.send({"op": "call", "id": k, "function": fname, "args": trees,
+                            "forbid": list((forbid or {}).get(fname, ()))}, blobs, deadline)
                     h, rblobs = w.recv(deadline)
                     out.calls[k] = _call_outcome(h, rblobs, k)
                 except TimeoutError:
@@ -631,6 +636,12 @@ def _cell_report(raw: list[Any], n: int, skip: dict[int, str]) -> list[CellOutco
     return cells
 
 
+def delegation_message(names: list[str]) -> str:
+    """Why a check scored 0 for calling the library instead of the student's own code."""
+    return (f"calls {', '.join(names)} from the library, which this exercise asks you to "
+            "write yourself: 0 points for this check")
+
+
 def _call_outcome(h: dict[str, Any], blobs: list[bytes], k: int) -> CallOutcome:
     if h.get("op") != "result" or h.get("id") != k:
         raise wire.WireError("answer to a different request")
@@ -644,6 +655,11 @@ def _call_outcome(h: dict[str, Any], blobs: list[bytes], k: int) -> CallOutcome:
         return CallOutcome("raised", message=msg, detail=err, exc_type=t)
     if status == "missing":
         return CallOutcome("missing", message="function not defined in the notebook", detail=err)
+    if status == "delegated":
+        names = [str(n).replace(":", ".")[:120] for n in h.get("names", [])][:5]
+        if not names:
+            raise wire.WireError("delegated without names")
+        return CallOutcome("delegated", value=names, message=delegation_message(names))
     if status == "unsupported":
         return CallOutcome("unsupported", message="returned something that is not numbers/arrays",
                            detail=err)

@@ -10,6 +10,7 @@ under the key ``exercise``::
         soft_threshold:
           params: [w, tau]                  # the signature the statement asks for
           reference: penalties.soft_threshold   # expected answers (default: "solution")
+          forbid: [normcourse.penalties:L1.prox]  # library functions it must not call
       checks:
       - name: soft-threshold-values         # unique within the exercise
         visibility: public                  # public (self-check) or hidden (grader only)
@@ -90,6 +91,7 @@ class FunctionSpec:
     name: str
     params: tuple[str, ...]
     reference: str = "solution"
+    forbid: tuple[str, ...] = ()  # library functions it must not call ("module:qualname")
 
 
 @dataclass(frozen=True)
@@ -188,7 +190,13 @@ class ExerciseSpec:
             ref = fmeta.get("reference", "solution")
             if not isinstance(ref, str) or not ref.strip():
                 raise ValueError(f"{where}.functions.{fname}.reference must be an expression")
-            functions[fname] = FunctionSpec(fname, tuple(params), ref)
+            forbid = fmeta.get("forbid", [])
+            if not isinstance(forbid, list) or not all(
+                    isinstance(f, str) and re.fullmatch(r"normcourse(\.\w+)*:\w+(\.\w+)*", f)
+                    for f in forbid):
+                raise ValueError(f"{where}.functions.{fname}.forbid must be a list of library "
+                                 "names like 'normcourse.penalties:soft_threshold'")
+            functions[fname] = FunctionSpec(fname, tuple(params), ref, tuple(forbid))
         checks_meta = meta.get("checks")
         if not isinstance(checks_meta, list) or not checks_meta:
             raise ValueError(f"{where}.checks must be a non-empty list")

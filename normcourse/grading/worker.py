@@ -20,9 +20,11 @@ Protocol (frames of :mod:`~normcourse.grading.wire`; values are plain data, no p
     grader → worker  {"op": "run", "cells": [source, ...], "skip": [index, ...]}
     worker → grader  {"op": "cell", "i": index}            before each cell it executes
     worker → grader  {"op": "ready", "cells": [{"i", "status", "error"}, ...]}
-    grader → worker  {"op": "call", "id": k, "function": name, "args": [tree, ...]}
+    grader → worker  {"op": "call", "id": k, "function": name, "args": [tree, ...],
+                      "forbid": ["normcourse.<module>:<qualname>", ...]}
     worker → grader  {"op": "result", "id": k, "status": "ok", "value": tree}
-                     or status "missing" | "raised" | "unsupported" with "type", "error"
+                     or status "missing" | "raised" | "unsupported" with "type", "error",
+                     or status "delegated" with "names" (forbidden functions it called)
     grader → worker  {"op": "exit"}
 
 Every cell runs in one shared namespace; an exception (including ``SystemExit`` and
@@ -125,6 +127,89 @@ def _describe_error(exc: BaseException, filename: str) -> str:
     return f"{type(exc).__name__}{where}: {msg}"[:_ERROR_LEN]
 
 
+class DelegationError(RuntimeError):
+    """Raised by a library function that the graded function must not call."""
+
+
+class _Guard:
+    """Library functions made unavailable while one graded function runs.
+
+    Each forbidden function (``module:qualname``) gets, for the duration of the call, a
+    code object that raises :class:`DelegationError` and records the use; every alias of
+    the function (a re-export, ``from … import … as f``, a bound method) is the same
+    function object, so it is caught too. The original code is put back after the call.
+    """
+
+    def __init__(self) -> None:
+        self._cache: dict[str, Any] = {}
+        self._stubs: dict[tuple[str, tuple[str, ...]], Any] = {}
+        self.hits: list[str] = []
+        self._armed: list[tuple[Any, Any]] = []
+        self.function = ""
+
+    @staticmethod
+    def _resolve(name: str) -> Any:
+        import importlib
+        import inspect
+        import types
+
+        mod_name, _, qual = name.partition(":")
+        try:
+            obj: Any = importlib.import_module(mod_name)
+            for part in qual.split("."):
+                obj = (inspect.getattr_static(obj, part) if isinstance(obj, type)
+                       else getattr(obj, part))
+        except Exception:
+            return None
+        if isinstance(obj, (staticmethod, classmethod)):
+            obj = obj.__func__
+        if isinstance(obj, property):
+            obj = obj.fget
+        return obj if isinstance(obj, types.FunctionType) else None
+
+    def _stub(self, name: str, freevars: tuple[str, ...]) -> Any:
+        key = (name, freevars)
+        if key not in self._stubs:
+            lines = ["def _outer():", *(f"    {v} = None" for v in freevars),
+                     "    def _stub(*args, **kwargs):"]
+            if freevars:
+                lines.append("        " + "; ".join(freevars))
+            lines += [f"        raise __nc_forbidden__({name!r})", "    return _stub"]
+            ns: dict[str, Any] = {}
+            exec("\n".join(lines), ns)
+            code = ns["_outer"]().__code__
+            self._stubs[key] = code if code.co_freevars == freevars else None
+        return self._stubs[key]
+
+    def _raise(self, name: str) -> DelegationError:
+        if name not in self.hits:
+            self.hits.append(name)
+        shown = name.replace(":", ".")
+        return DelegationError(
+            f"{shown} is not available while {self.function} is graded: the exercise asks "
+            f"you to write {self.function} yourself (numpy is fine)")
+
+    def arm(self, function: str, names: list[str]) -> None:
+        self.function, self.hits = function, []
+        for name in names:
+            if name not in self._cache:
+                self._cache[name] = self._resolve(name)
+            fn = self._cache[name]
+            if fn is None:
+                continue
+            stub = self._stub(name, fn.__code__.co_freevars)
+            if stub is None:
+                continue
+            fn.__globals__["__nc_forbidden__"] = self._raise
+            self._armed.append((fn, fn.__code__))
+            fn.__code__ = stub
+
+    def disarm(self) -> None:
+        while self._armed:
+            fn, code = self._armed.pop()
+            fn.__code__ = code
+
+
 def _display(*objs: Any, **_: Any) -> None:
     for o in objs:
         print(repr(o))
@@ -175,6 +260,7 @@ def run(proto_in: int, proto_out: int) -> None:
             except BaseException:
                 pass
     send({"op": "ready", "cells": report})
+    guard = _Guard()
 
     while True:
         try:
@@ -194,11 +280,21 @@ def run(proto_in: int, proto_out: int) -> None:
             send({"op": "result", "id": rid, "status": "missing",
                   "error": f"no function named {name!r} is defined in the notebook"})
             continue
+        forbid = [str(f) for f in header.get("forbid", []) if isinstance(f, str)]
         try:
+            guard.arm(name, forbid)
             value = fn(*args)
         except BaseException as exc:
+            guard.disarm()
+            if guard.hits:
+                send({"op": "result", "id": rid, "status": "delegated", "names": guard.hits})
+                continue
             send({"op": "result", "id": rid, "status": "raised", "type": type(exc).__name__,
                   "error": _describe_error(exc, "")})
+            continue
+        guard.disarm()
+        if guard.hits:  # the student caught the DelegationError: still a delegation
+            send({"op": "result", "id": rid, "status": "delegated", "names": guard.hits})
             continue
         try:
             tree, out_blobs = wire.encode(wire.to_plain(value))

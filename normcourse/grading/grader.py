@@ -636,45 +636,49 @@ def grade(
         raise ValueError("lms_format needs a roster (--roster FILE)")
     box = sb.Sandbox.detect(sandbox)
     note = box.describe()
-    if preflight:
-        from normcourse.grading.preflight import check_references
+    box.start_zygote(limits)  # one start for the run; each notebook still gets its own process
+    try:
+        if preflight:
+            from normcourse.grading.preflight import check_references
 
-        check_references(exercises, box, limits, jobs)
-    out.mkdir(parents=True, exist_ok=True)
-    from normcourse.grading import store as st
+            check_references(exercises, box, limits, jobs)
+        out.mkdir(parents=True, exist_ok=True)
+        from normcourse.grading import store as st
 
-    context = st.run_context(exercises, secret, limits)
-    kept = st.Store(out, exercises, context)
-    keys = {s.slug: st.submission_key(s, context) for s in subs}
-    todo = [s for s in subs if kept.cached(s.slug, keys[s.slug]) is None]
-    results: list[StudentResult] = [kept.cached(s.slug, keys[s.slug]) for s in subs
-                                    if s not in todo]
-    bar = None
-    if progress:
-        from tqdm import tqdm
+        context = st.run_context(exercises, secret, limits)
+        kept = st.Store(out, exercises, context)
+        keys = {s.slug: st.submission_key(s, context) for s in subs}
+        todo = [s for s in subs if kept.cached(s.slug, keys[s.slug]) is None]
+        results: list[StudentResult] = [kept.cached(s.slug, keys[s.slug]) for s in subs
+                                        if s not in todo]
+        bar = None
+        if progress:
+            from tqdm import tqdm
 
-        bar = tqdm(total=len(todo), unit="submission", desc="grading")
-    with cf.ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(grade_submission, s, exercises, box, limits, others): s
-                   for s in todo}
-        for fut in cf.as_completed(futures):
-            s = futures[fut]
-            try:
-                r = fut.result()
-            except Exception as exc:  # pragma: no cover - grade_submission never raises
-                r = StudentResult(s.student, s.slug, problems=[f"internal error: {exc}"])
-                for ex in exercises.values():
-                    r.items.update(_zero(ex, "not graded (internal grader error)"))
-            results.append(r)
-            kept.put(keys[s.slug], r)
-            atomic_write(out / r.slug / "feedback.md", feedback_md(r, exercises, note))
-            atomic_write(out / r.slug / "results.json", results_json(r, exercises, note))
-            log = [f"# {r.student}: {note}"] + [
-                f"## {n.path}\n{n.stderr}" for n in r.notebooks if n.stderr
-            ]
-            atomic_write(out / "_logs" / f"{r.slug}.txt", "\n".join(log) + "\n")
-            if bar is not None:
-                bar.update(1)
+            bar = tqdm(total=len(todo), unit="submission", desc="grading")
+        with cf.ThreadPoolExecutor(max_workers=jobs) as pool:
+            futures = {pool.submit(grade_submission, s, exercises, box, limits, others): s
+                       for s in todo}
+            for fut in cf.as_completed(futures):
+                s = futures[fut]
+                try:
+                    r = fut.result()
+                except Exception as exc:  # pragma: no cover - grade_submission never raises
+                    r = StudentResult(s.student, s.slug, problems=[f"internal error: {exc}"])
+                    for ex in exercises.values():
+                        r.items.update(_zero(ex, "not graded (internal grader error)"))
+                results.append(r)
+                kept.put(keys[s.slug], r)
+                atomic_write(out / r.slug / "feedback.md", feedback_md(r, exercises, note))
+                atomic_write(out / r.slug / "results.json", results_json(r, exercises, note))
+                log = [f"# {r.student}: {note}"] + [
+                    f"## {n.path}\n{n.stderr}" for n in r.notebooks if n.stderr
+                ]
+                atomic_write(out / "_logs" / f"{r.slug}.txt", "\n".join(log) + "\n")
+                if bar is not None:
+                    bar.update(1)
+    finally:
+        box.close()
     if bar is not None:
         bar.close()
     results.sort(key=lambda r: r.student)

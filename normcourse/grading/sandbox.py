@@ -36,7 +36,6 @@ import site
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -107,7 +106,7 @@ def _worker_env(home: str) -> dict[str, str]:
     }
 
 
-def _user_tasks(uid: int) -> int:
+def user_tasks(uid: int) -> int:
     """Number of tasks (threads) that belong to ``uid`` right now (what RLIMIT_NPROC counts)."""
     n = 0
     for d in Path("/proc").iterdir():
@@ -149,6 +148,7 @@ class Sandbox:
                 help_text = subprocess.run([bwrap, "--help"], capture_output=True, text=True,
                                            timeout=10).stdout
                 self._has_size = "--size" in help_text
+        self.zygote: Any = None  # a normcourse.grading.workers.Zygote while one runs
         self._uids: queue.Queue[int] = queue.Queue()
         base = _UID_BASE + (os.getpid() % 100_000) * 64
         for i in range(64):
@@ -192,6 +192,35 @@ class Sandbox:
                 return err or f"exit {proc.returncode}"
         return ""
 
+    def start_zygote(self, limits: Limits | None = None) -> bool:
+        """Start a :class:`Zygote` for the workers (bubblewrap as root only); ``False``, and
+        workers started one process each as before, when it cannot run here."""
+        if self.zygote is not None:
+            return True
+        if not (self.kind == "bwrap" and self.as_root):
+            return False
+        from normcourse.grading.workers import Zygote
+
+        limits = limits or Limits()
+        try:
+            self.zygote = Zygote(self, limits)
+        except (OSError, EOFError, ValueError, subprocess.SubprocessError):
+            self.zygote = None
+            return False
+        with tempfile.TemporaryDirectory() as tmp:
+            probe = run_notebook(self, Path(tmp), ["import numpy as np\nf = np.negative"],
+                                 [("f", [1.0])], limits)
+        if not (probe.calls[0].status == "ok" and probe.calls[0].value == -1.0):
+            self.close()
+            return False
+        return True
+
+    def close(self) -> None:
+        """Stop the zygote, if one runs."""
+        if self.zygote is not None:
+            self.zygote.close()
+            self.zygote = None
+
     def describe(self) -> str:
         """One line for every report: which isolation the student code ran under."""
         if self.kind == "bwrap":
@@ -229,9 +258,14 @@ class Sandbox:
 
     # ------------------------------------------------------------------ command
     def command(
-        self, submission: Path, uid: int | None, argv: list[str], limits: Limits | None = None
+        self, submission: Path | None, uid: int | None, argv: list[str],
+        limits: Limits | None = None,
     ) -> tuple[list[str], dict[str, str], str | None]:
-        """The command line, environment and cwd that run ``python -I -B argv`` in the box."""
+        """The command line, environment and cwd that run ``python -I -B argv`` in the box.
+
+        ``submission=None`` starts the zygote (bubblewrap only): an empty ``/submission``
+        and the capabilities it needs to give each notebook namespaces of its own.
+        """
         python = sys.executable
         if self.kind == "rlimits":
             env = _worker_env(str(submission))
@@ -281,7 +315,9 @@ class Sandbox:
             ro(d)
         args.extend(["--perms", "0755", "--dir", SANDBOX_ROOT])
         made.add(SANDBOX_ROOT)
-        if submission.is_dir():
+        if submission is None:
+            args += ["--cap-add", "CAP_SYS_ADMIN"]
+        elif submission.is_dir():
             args.extend(["--ro-bind", str(submission), SANDBOX_ROOT])
         else:
             args.extend(["--ro-bind", str(submission), f"{SANDBOX_ROOT}/{submission.name}"])
@@ -290,7 +326,7 @@ class Sandbox:
             "--unshare-cgroup-try", "--hostname", "sandbox",
             "--die-with-parent", "--new-session", "--clearenv",
         ]  # fmt: skip
-        if uid is not None:
+        if uid is not None or submission is None:
             args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
         for k, v in _worker_env("/tmp").items():
             args += ["--setenv", k, v]
@@ -311,151 +347,6 @@ def _python_dirs() -> list[str]:
         if not any(d == o or d.startswith(o.rstrip("/") + "/") for o in out):
             out.append(d)
     return out
-
-
-# ====================================================================== a worker
-
-
-class WorkerProcess:
-    """One sandboxed worker: start, exchange frames with deadlines, kill."""
-
-    def __init__(self, box: Sandbox, submission: Path, uid: int | None, limits: Limits) -> None:
-        self.box = box
-        self.submission = submission
-        self.uid = uid
-        self.limits = limits
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.stderr = bytearray()
-        self._stderr_cap = 32_768
-        self._drain: threading.Thread | None = None
-        self._tmp: tempfile.TemporaryDirectory[str] | None = None
-
-    def start(self) -> None:
-        """Spawn the worker (in bubblewrap, or as a plain subprocess for the fallback)."""
-        import json
-
-        nproc = self.limits.nproc
-        if self.uid is None and os.geteuid() != 0:
-            # RLIMIT_NPROC counts every task of our own uid: leave room for what runs now.
-            nproc += _user_tasks(os.geteuid())
-        cfg = {"uid": self.uid, "gid": self.uid, "limits": self.limits.rlimits(nproc)}
-        where = self.submission
-        if self.box.kind == "rlimits":
-            self._tmp = tempfile.TemporaryDirectory(prefix="ncg-")
-            where = Path(self._tmp.name)
-            if self.submission.is_dir():
-                shutil.copytree(self.submission, where / "submission", dirs_exist_ok=True)
-            else:
-                (where / "submission").mkdir()
-                shutil.copy2(self.submission, where / "submission" / self.submission.name)
-            where = where / "submission"
-        argv = ["-m", "normcourse.grading.worker", json.dumps(cfg)]
-        cmd, env, cwd = self.box.command(where, self.uid, argv, self.limits)
-        self.proc = subprocess.Popen(
-            cmd,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-            cwd=cwd,
-            start_new_session=True,
-        )
-        os.set_blocking(self.proc.stdin.fileno(), False)  # type: ignore[union-attr]
-        self.reader = wire.FrameReader(
-            self.proc.stdout.fileno(),  # type: ignore[union-attr]
-            max_payload=self.limits.max_output_mb << 20,
-        )
-        self._drain = threading.Thread(target=self._drain_stderr, daemon=True)
-        self._drain.start()
-
-    def _drain_stderr(self) -> None:
-        assert self.proc is not None and self.proc.stderr is not None
-        fd = self.proc.stderr.fileno()
-        while True:
-            try:
-                chunk = os.read(fd, 65536)
-            except OSError:
-                return
-            if not chunk:
-                return
-            room = self._stderr_cap - len(self.stderr)
-            if room > 0:
-                self.stderr += chunk[:room]
-
-    def send(self, header: dict[str, Any], blobs: list[bytes] | None, deadline: float) -> None:
-        """Write one frame; ``TimeoutError`` if the worker stops reading, ``BrokenPipeError``."""
-        import select
-
-        assert self.proc is not None and self.proc.stdin is not None
-        fd = self.proc.stdin.fileno()
-        data = memoryview(wire.pack(header, blobs))
-        while data:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError
-            _, ready, _ = select.select([], [fd], [], left)
-            if not ready:
-                raise TimeoutError
-            try:
-                n = os.write(fd, data[:65536])
-            except BlockingIOError:
-                continue
-            data = data[n:]
-
-    def recv(self, deadline: float) -> tuple[dict[str, Any], list[bytes]]:
-        """Read one frame before ``deadline`` (``time.monotonic()``)."""
-        return self.reader.read(deadline)
-
-    def kill(self) -> None:
-        """Kill the worker's process group (and with bwrap its whole PID namespace)."""
-        if self.proc is None:
-            self._cleanup()
-            return
-        with contextlib.suppress(OSError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        with contextlib.suppress(OSError):
-            self.proc.kill()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.proc.wait(timeout=10)
-        for stream in (self.proc.stdin, self.proc.stdout):
-            with contextlib.suppress(OSError):
-                if stream is not None:
-                    stream.close()
-        if self._drain is not None:
-            self._drain.join(timeout=2)
-        with contextlib.suppress(OSError):
-            if self.proc.stderr is not None:
-                self.proc.stderr.close()
-        self._cleanup()
-
-    def _cleanup(self) -> None:
-        if self._tmp is not None:
-            with contextlib.suppress(OSError):
-                self._tmp.cleanup()
-            self._tmp = None
-
-    def exit_description(self) -> str:
-        """How the worker ended, in a few fixed words — after :meth:`kill`.
-
-        Deliberately coarse (no exit status, no arbitrary signal name): student code that
-        saw hidden inputs could otherwise encode them in how it dies.
-        """
-        if self.proc is None or self.proc.returncode is None:
-            return "still running"
-        rc = self.proc.returncode
-        if rc < 0 or rc > 128:
-            sig = -rc if rc < 0 else rc - 128
-            names: dict[int, str] = {
-                signal.SIGKILL: "killed (memory or process limit, or by the grader)",
-                signal.SIGXCPU: "CPU time limit exceeded",
-                signal.SIGSEGV: "crashed (e.g. a stack overflow)",
-            }
-            return names.get(sig, "killed by a signal")
-        return "the process exited (sys.exit/os._exit or a crash)"
-
-    def stderr_tail(self, n: int = 600) -> str:
-        """The last ``n`` characters the worker wrote to stderr (for the instructor's log)."""
-        return self.stderr.decode("utf-8", errors="replace")[-n:]
 
 
 # ====================================================================== one notebook
@@ -512,10 +403,13 @@ def run_notebook(
 
     A cell that hangs or kills the process is skipped on a restart; a call that hangs or
     kills the process scores nothing and the worker is restarted (cells re-executed) for
-    the remaining calls. Never raises for anything the student code does.
+    the remaining calls. After a function hangs once, its later calls get a fifth of the
+    call timeout (at least 1 s), so one hanging function does not cost the full timeout
+    on every check. Never raises for anything the student code does.
     """
     out = NotebookRun(calls=[CallOutcome("not-run") for _ in calls])
     skip: dict[int, str] = {}
+    hung: set[str] = set()
     pending = list(range(len(calls)))
     t0 = time.monotonic()
     budget_end = t0 + limits.budget
@@ -525,6 +419,8 @@ def run_notebook(
         blobs: list[bytes] = []
         trees = [wire.encode(a, blobs)[0] for a in args]
         encoded.append((fname, trees, blobs))
+    from normcourse.grading.workers import WorkerProcess
+
     with box.slot() as uid:
         while True:
             if time.monotonic() >= budget_end:
@@ -573,15 +469,20 @@ def run_notebook(
             while pending and alive:
                 k = pending[0]
                 fname, trees, blobs = encoded[k]
-                deadline = min(time.monotonic() + limits.timeout, budget_end)
+                # a function that hung once gets a shorter limit on its later checks
+                limit = min(limits.timeout, max(1.0, limits.timeout / 5)) if (
+                    fname in hung) else limits.timeout
+                deadline = min(time.monotonic() + limit, budget_end)
                 try:
                     w.send({"op": "call", "id": k, "function": fname, "args": trees,
                             "forbid": list((forbid or {}).get(fname, ()))}, blobs, deadline)
                     h, rblobs = w.recv(deadline)
                     out.calls[k] = _call_outcome(h, rblobs, k)
                 except TimeoutError:
+                    again = " (it had hung on an earlier check)" if fname in hung else ""
                     out.calls[k] = CallOutcome(
-                        "timeout", message=f"did not return within {limits.timeout:g} s")
+                        "timeout", message=f"did not return within {limit:g} s{again}")
+                    hung.add(fname)
                     alive = False
                 except (EOFError, BrokenPipeError, OSError):
                     w.kill()
@@ -614,7 +515,7 @@ def run_notebook(
     return out
 
 
-def _startup_failure(exc: BaseException, w: WorkerProcess) -> str:
+def _startup_failure(exc: BaseException, w: Any) -> str:
     tail = w.stderr_tail(300).strip()
     what = "did not start in time" if isinstance(exc, TimeoutError) else w.exit_description()
     return f"the sandboxed process failed before running any cell ({what})" + (

@@ -308,8 +308,195 @@ def run(proto_in: int, proto_out: int) -> None:
         send({"op": "result", "id": rid, "status": "ok", "value": tree}, out_blobs)
 
 
+# ====================================================================== the zygote
+
+#: What the zygote imports once, so that no student's process pays for it.
+PRELOAD = ("numpy", "normcourse.grading.wire", "normcourse.grading.selfcheck",
+           "normcourse.penalties", "normcourse.solvers", "normcourse.constrained",
+           "normcourse.margin", "normcourse.diagnostics", "normcourse.selection",
+           "normcourse.sindy", "normcourse.datasets")
+_CLONE_NEWNS, _CLONE_NEWPID = 0x00020000, 0x20000000
+_CLONE_NEWNET, _CLONE_NEWIPC = 0x40000000, 0x08000000
+_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
+_MS_REMOUNT, _MS_BIND, _MS_REC, _MS_PRIVATE = 32, 4096, 16384, 1 << 18
+_PR_SET_PDEATHSIG, _PR_SET_NO_NEW_PRIVS = 1, 38
+
+
+def _libc() -> Any:
+    import ctypes
+
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _mount(libc: Any, src: str | None, target: str, fstype: str | None, flags: int,
+           data: str | None = None) -> None:
+    import ctypes
+
+    enc = [None if s is None else s.encode() for s in (src, target, fstype, data)]
+    if libc.mount(enc[0], enc[1], enc[2], flags, enc[3]) != 0:
+        raise OSError(ctypes.get_errno(), f"mount {target}")
+
+
+def zygote(ctrl_fd: int, preload: list[str]) -> None:
+    """Serve ``spawn``/``reap`` requests on a Unix socket; never runs student code.
+
+    Started once per grading run inside bubblewrap (as root, with ``CAP_SYS_ADMIN`` and
+    the uid capabilities), after importing :data:`PRELOAD`. For each notebook it forks a
+    process that gets new mount, PID, network and IPC namespaces, fresh ``/tmp``,
+    ``/dev/shm`` and a read-only ``/submission`` holding that student's files only, a
+    fresh ``/proc``, and then — as PID 2 of its own PID namespace, under the student's uid
+    and rlimits — serves the submission exactly as :func:`main` does. Killing the spawned
+    process kills the namespace's init and with it every process the student started.
+    """
+    import importlib
+    import socket
+
+    for name in preload:
+        try:
+            importlib.import_module(name)
+        except Exception:
+            traceback.print_exc()
+    libc = _libc()
+    ctrl = socket.socket(fileno=ctrl_fd)
+    ctrl.send(json.dumps({"op": "ready"}).encode())
+    while True:
+        msg, fds, _, _ = socket.recv_fds(ctrl, 1 << 16, 2)
+        if not msg:
+            os._exit(0)
+        req = json.loads(msg)
+        if req.get("op") == "spawn" and len(fds) == 2:
+            pid = os.fork()
+            if pid == 0:
+                _spawned(libc, ctrl, fds, req)
+            for fd in fds:
+                os.close(fd)
+            ctrl.send(json.dumps({"pid": pid}).encode())
+        elif req.get("op") == "reap":
+            for fd in fds:
+                os.close(fd)
+            ctrl.send(json.dumps({"status": _reap(int(req["pid"]), float(req["grace"]))}).encode())
+        else:
+            os._exit(3)
+
+
+def _reap(pid: int, grace: float) -> int:
+    """Wait up to ``grace`` seconds for ``pid`` to end, then kill it; its exit code (as
+    ``subprocess`` reports it: negative for a signal)."""
+    import signal
+    import time
+
+    end = time.monotonic() + grace
+    while True:
+        try:
+            done, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return -signal.SIGKILL
+        if done:
+            break
+        if time.monotonic() >= end:
+            os.kill(pid, signal.SIGKILL)
+            _, status = os.waitpid(pid, 0)
+            break
+        time.sleep(0.002)
+    if os.WIFSIGNALED(status):
+        return -os.WTERMSIG(status)
+    code = os.WEXITSTATUS(status)
+    return -(code - 128) if code > 128 else code
+
+
+def _spawned(libc: Any, ctrl: Any, fds: list[int], req: dict[str, Any]) -> None:
+    """The first process of one notebook: namespaces, mounts, files; then its init."""
+    import signal
+
+    try:
+        ctrl.close()
+        proto, err = fds
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        os.setsid()
+        if libc.unshare(_CLONE_NEWNS | _CLONE_NEWPID | _CLONE_NEWNET | _CLONE_NEWIPC) != 0:
+            os._exit(70)
+        _mount(libc, None, "/", None, _MS_REC | _MS_PRIVATE)
+        size = int(req["tmp_bytes"])
+        for where in ("/tmp", "/dev/shm"):
+            _mount(libc, "tmpfs", where, "tmpfs", _MS_NOSUID | _MS_NODEV,
+                   f"size={size},mode=1777")
+        _mount(libc, "tmpfs", "/submission", "tmpfs", _MS_NOSUID | _MS_NODEV,
+               f"size={int(req['sub_bytes']) + (1 << 20)},mode=0755")
+        from normcourse.grading import wire
+
+        header, blobs = wire.FrameReader(proto).read()
+        names = header.get("files", [])
+        for name, data in zip(names, blobs, strict=True):
+            parts = str(name).split("/")
+            if name.startswith("/") or any(p in ("", ".", "..") for p in parts):
+                os._exit(72)
+            path = os.path.join("/submission", *parts)
+            os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+            with open(path, "wb") as fh:
+                fh.write(data)
+            os.chmod(path, 0o644)
+        _mount(libc, None, "/submission", None,
+               _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
+        wire.write_frame(proto, {"op": "mounted"})
+        init = os.fork()
+        if init == 0:
+            _init(libc, proto, err, req)
+        os.close(proto)
+        os.close(err)
+        _, status = os.waitpid(init, 0)
+        os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status))
+    except BaseException:
+        os._exit(71)
+
+
+def _init(libc: Any, proto: int, err: int, req: dict[str, Any]) -> None:
+    """PID 1 of the notebook's namespace: a fresh /proc, the worker, then reap until it ends."""
+    import signal
+
+    try:
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        _mount(libc, "proc", "/proc", "proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC)
+        child = os.fork()
+        if child == 0:
+            _forked_worker(libc, proto, err, req)
+        os.close(proto)
+        os.close(err)
+        while True:
+            pid, status = os.wait()
+            if pid == child:
+                os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status)
+                         else 128 + os.WTERMSIG(status))
+    except BaseException:
+        os._exit(73)
+
+
+def _forked_worker(libc: Any, proto: int, err: int, req: dict[str, Any]) -> None:
+    import resource
+
+    try:
+        os.dup2(proto, 0)
+        os.dup2(proto, 1)
+        os.dup2(err, 2)
+        os.closerange(3, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+        os.chdir("/submission")
+        proto_in, proto_out = _take_over_fds()
+        _drop_privileges(req.get("uid"), req.get("gid"))
+        if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+            os._exit(74)
+        _set_limits(req.get("limits", {}))
+        run(proto_in, proto_out)
+    except BaseException:
+        traceback.print_exc()
+        os._exit(2)
+    os._exit(0)
+
+
 def main() -> None:
     """Entry point inside the sandbox (see the module docstring)."""
+    if len(sys.argv) > 2 and sys.argv[1] == "--zygote":
+        cfg = json.loads(sys.argv[2])
+        zygote(int(cfg["ctrl"]), [str(m) for m in cfg.get("preload", [])])
+        return
     proto_in, proto_out = _take_over_fds()
     cfg = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
     _drop_privileges(cfg.get("uid"), cfg.get("gid"))

@@ -1,0 +1,87 @@
+"""The zygote: workers forked from one preloaded sandboxed process keep every isolation.
+
+Each notebook's worker must still be a fresh process with a fresh private /tmp, its own
+PID and network namespaces, only its own submission, its own uid; and a function that
+hangs once gets a shorter limit on its later checks. (How much faster it is lives in
+bench/grading.py, not here.)
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from normcourse.grading import sandbox as sb
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("bwrap") is None or os.geteuid() != 0,
+    reason="the zygote runs with bubblewrap as root (.ci/run installs bubblewrap)",
+)
+
+PROBE = """\
+import os, socket
+seen = sorted(os.listdir('/tmp'))
+open('/tmp/mine', 'w').write('x')
+procs = [d for d in os.listdir('/proc') if d.isdigit()]
+def facts():
+    return [os.getpid(), os.getuid(), seen, sorted(os.listdir('/submission')),
+            [n for _, n in socket.if_nameindex()], len(procs)]
+"""
+
+
+@pytest.fixture(scope="module")
+def box() -> sb.Sandbox:
+    b = sb.Sandbox.detect("bwrap")
+    assert b.start_zygote(sb.Limits())
+    yield b
+    b.close()
+
+
+def test_each_forked_worker_is_fresh_and_isolated(box: sb.Sandbox, tmp_path: Path) -> None:
+    facts = []
+    for name in ("alice", "bob"):
+        sub = tmp_path / name
+        sub.mkdir()
+        (sub / f"{name}.md").write_text("notebook")
+        run = sb.run_notebook(box, sub, [PROBE], [("facts", [])], sb.Limits())
+        assert run.calls[0].status == "ok", run
+        facts.append(run.calls[0].value)
+    for (pid, uid, tmp, files, nics, nprocs), name in zip(facts, ("alice", "bob"),
+                                                          strict=True):
+        assert pid == 2 and nprocs == 2  # PID 2 of a namespace of its own (init is 1)
+        assert uid != 0 and tmp == []  # unprivileged; a fresh /tmp (alice's file is gone)
+        assert files == [f"{name}.md"]  # only its own submission
+        assert nics == ["lo"]  # no network
+
+
+def test_a_forked_process_dies_with_its_worker(box: sb.Sandbox, tmp_path: Path) -> None:
+    cells = ["import os, time\nif os.fork() == 0:\n    os.setsid()\n    time.sleep(60)\n"
+             "def f():\n    return 1"]
+    run = sb.run_notebook(box, tmp_path, cells, [("f", [])], sb.Limits())
+    assert run.calls[0].value == 1
+    base = sb._UID_BASE + (os.getpid() % 100_000) * 64  # this process's uid slots
+    assert not [pid for uid in range(base, base + 64) for pid in sb._pids_of(uid)]
+
+
+def test_a_function_that_hung_once_gets_a_shorter_limit(box: sb.Sandbox,
+                                                       tmp_path: Path) -> None:
+    cells = ["import time\ndef f(x):\n    if x > 0:\n        time.sleep(60)\n    return x"]
+    calls = [("f", [1]), ("f", [2]), ("f", [0]), ("f", [3])]
+    run = sb.run_notebook(box, tmp_path, cells, calls, sb.Limits(timeout=5.0))
+    first, second, ok, third = run.calls
+    assert first.status == "timeout" and first.message == "did not return within 5 s"
+    assert second.message == "did not return within 1 s (it had hung on an earlier check)"
+    assert ok.status == "ok" and ok.value == 0
+    assert third.status == "timeout" and "within 1 s" in third.message
+
+
+def test_without_the_zygote_workers_start_on_their_own(tmp_path: Path) -> None:
+    b = sb.Sandbox.detect("bwrap")  # no start_zygote: one bwrap process per worker
+    tmp_path.chmod(0o755)
+    run = sb.run_notebook(b, tmp_path, [PROBE], [("facts", [])], sb.Limits())
+    _, uid, tmp, _, nics, _ = run.calls[0].value
+    assert b.zygote is None and uid >= sb._UID_BASE
+    assert tmp == [] and nics == ["lo"]

@@ -9,6 +9,7 @@ BOOK_STAMP := $(VENV)/.installed-book
 TEST_STAMP := $(VENV)/.installed-test
 GRADE_STAMP := $(VENV)/.installed-grade
 LAB_STAMP := $(VENV)/.installed-lab
+BENCH_STAMP := $(VENV)/.installed-bench
 JB_FLAGS ?=
 
 .PHONY: book book-strict test lint pytest bench exercises grade lab clean clean-cache help
@@ -69,7 +70,11 @@ test: $(TEST_STAMP)
 	$(MAKE) --no-print-directory pytest && \
 	echo "make test: all green in $$(( $$(date +%s) - start )) s"
 
-bench: $(TEST_STAMP)
+$(BENCH_STAMP): pyproject.toml $(TEST_STAMP)
+	$(PIP) install -e ".[test,bench]"
+	touch $@
+
+bench: $(BENCH_STAMP)
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 # Student notebooks and the exercise pages of the book are generated from solutions/.

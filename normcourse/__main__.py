@@ -32,7 +32,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
     )
     sub = p.add_subparsers(dest="command", required=True,
-                           metavar="{new-exercise,release,grade,audit}")
+                           metavar="{new-exercise,release,grade,audit,autograder}")
     n = sub.add_parser(
         "new-exercise",
         help="write solutions/<ID>.md: a complete, working exercise to edit into yours",
@@ -108,7 +108,39 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--jobs", "-j", type=int, default=2, help="notebooks graded in parallel")
     a.add_argument("--sandbox", choices=("auto", "bwrap", "rlimits"), default="auto")
     a.add_argument("--no-progress", action="store_true", help="no progress bar")
+    z = sub.add_parser(
+        "autograder",
+        help="build a Gradescope autograder zip that grades one assignment with this grader",
+        epilog="Upload the zip as the assignment's autograder; Gradescope runs setup.sh once "
+               "and run_autograder per submission (one container each). exit codes: 0 "
+               "written; 2 usage error.",
+    )
+    z.add_argument("--exercise", action="append", metavar="ID", dest="exercises",
+                   required=True, help="an exercise of the assignment (repeat for several)")
+    z.add_argument("--out", type=Path, required=True, help="the zip to write (…/autograder.zip)")
+    z.add_argument("--solutions", type=Path, default=Path("solutions"),
+                   help="folder of solution notebooks (default: ./solutions)")
+    z.add_argument("--secret", default=None,
+                   help="grading secret bundled for the hidden checks (default: "
+                        "$NORMCOURSE_GRADING_SECRET, else none)")
+    z.add_argument("--timeout", type=float, default=10.0, help="seconds per check")
+    z.add_argument("--cell-timeout", type=float, default=30.0, help="seconds per cell")
+    z.add_argument("--memory-mb", type=int, default=1024, help="worker memory limit in MB")
     return p
+
+
+def _autograder(args: argparse.Namespace) -> int:
+    import os
+
+    from normcourse.grading import autograder, sandbox, spec
+
+    secret = args.secret if args.secret is not None else os.environ.get(spec.SECRET_ENV)
+    limits = sandbox.Limits(timeout=args.timeout, cell_timeout=args.cell_timeout,
+                            memory_mb=args.memory_mb)
+    out = autograder.build_zip(args.exercises, args.out, args.solutions, secret or None, limits)
+    print(f"wrote {out}: upload it as the Gradescope autograder of {', '.join(args.exercises)}"
+          + ("" if secret else " (no grading secret: hidden inputs follow the public seeds)"))
+    return 0
 
 
 def _audit(args: argparse.Namespace) -> int:
@@ -211,6 +243,8 @@ def main(argv: list[str] | None = None) -> int:
             return _new_exercise(args)
         if args.command == "audit":
             return _audit(args)
+        if args.command == "autograder":
+            return _autograder(args)
         return _grade(args)
     except ValueError as exc:
         print(f"normcourse {args.command}: error: {exc}", file=sys.stderr)

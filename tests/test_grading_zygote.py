@@ -85,3 +85,29 @@ def test_without_the_zygote_workers_start_on_their_own(tmp_path: Path) -> None:
     _, uid, tmp, _, nics, _ = run.calls[0].value
     assert b.zygote is None and uid >= sb._UID_BASE
     assert tmp == [] and nics == ["lo"]
+
+
+def test_the_rlimits_fallback_as_root_uses_an_unprivileged_uid_when_it_can(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # (the interpreter here lives under /root, which another uid cannot read: then the
+    # fallback keeps the grader's uid, as before; on an image with Python in /usr it drops)
+    b = sb.Sandbox.detect("rlimits")
+    monkeypatch.setattr(sb, "_others_can_run_python", lambda: True)
+    with b.slot() as uid:
+        assert uid is not None and uid >= sb._UID_BASE
+    monkeypatch.setattr(sb, "_others_can_run_python", lambda: False)
+    with b.slot() as uid:
+        assert uid is None
+
+
+def test_python_under_a_private_home_is_not_usable_by_other_uids(tmp_path: Path,
+                                                                 monkeypatch) -> None:
+    private = tmp_path / "home"
+    (private / "py").mkdir(parents=True)
+    private.chmod(0o700)
+    monkeypatch.setattr(sb, "_python_dirs", lambda: [str(private / "py")])
+    assert not sb._others_can_run_python()
+    private.chmod(0o755)
+    tmp_path.chmod(0o755)
+    ok = all(q.stat().st_mode & 0o005 == 0o005 for q in (private / "py").parents)
+    assert sb._others_can_run_python() == ok

@@ -232,8 +232,10 @@ class Sandbox:
     # ------------------------------------------------------------------ uids
     @contextlib.contextmanager
     def slot(self) -> Iterator[int | None]:
-        """A uid for one worker at a time (only when bwrap runs as root)."""
-        if not (self.kind == "bwrap" and self.as_root):
+        """A uid for one worker at a time (when the grader runs as root, with bubblewrap or
+        in the rlimits fallback where an unprivileged uid can read the interpreter);
+        everything left running under it is killed afterwards."""
+        if not self.as_root or (self.kind == "rlimits" and not _others_can_run_python()):
             yield None
             return
         uid = self._uids.get()
@@ -332,6 +334,21 @@ class Sandbox:
             args += ["--setenv", k, v]
         args += ["--chdir", SANDBOX_ROOT, python, "-I", "-B", *argv]
         return args, {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, None
+
+
+def _others_can_run_python() -> bool:
+    """Whether a process of another uid can use this interpreter and its packages (each
+    directory and its parents readable and searchable by others, as in /usr; not when
+    Python lives under a private home such as /root)."""
+    for d in _python_dirs():
+        p = Path(d)
+        for q in [p, *p.parents]:
+            try:
+                if q.stat().st_mode & 0o005 != 0o005:
+                    return False
+            except OSError:
+                return False
+    return True
 
 
 def _python_dirs() -> list[str]:

@@ -86,10 +86,14 @@ class WorkerProcess:
             self._tmp = tempfile.TemporaryDirectory(prefix="ncg-")
             where = Path(self._tmp.name)
             if self.submission.is_dir():
-                shutil.copytree(self.submission, where / "submission", dirs_exist_ok=True)
+                shutil.copytree(self.submission, where / "submission", symlinks=True,
+                                dirs_exist_ok=True)
             else:
                 (where / "submission").mkdir()
                 shutil.copy2(self.submission, where / "submission" / self.submission.name)
+            if self.uid is not None:  # the unprivileged uid owns its copy, nothing else
+                for d in [where, *where.rglob("*")]:
+                    os.chown(d, self.uid, self.uid, follow_symlinks=False)
             where = where / "submission"
         argv = ["-m", "normcourse.grading.worker", json.dumps(cfg)]
         cmd, env, cwd = self.box.command(where, self.uid, argv, self.limits)

@@ -15,6 +15,7 @@ import shutil
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from normcourse import penalties
@@ -95,6 +96,17 @@ STUDENTS: dict[str, tuple[list[str], int]] = {
                          "def soft_threshold(w, tau):\n"
                          "    return _copy(np.asarray(w, float), np.asarray(tau, float))",
                          ISTA], 9),
+    # a library module first imported inside the graded call is armed on import
+    "module-imported-in-the-call": (["import numpy as np\nimport importlib",
+                                     "def soft_threshold(w, tau):\n"
+                                     "    m = importlib.import_module('normcourse.' + 'gan')\n"
+                                     "    try:\n"
+                                     "        m.summarize([])\n"
+                                     "    except Exception:\n"
+                                     "        pass\n"
+                                     "    w = np.asarray(w, dtype=float)\n"
+                                     "    return np.sign(w) * np.maximum(np.abs(w) - tau, 0.0)",
+                                     ISTA], 9),
     "ista-via-solver": (["import numpy as np\nfrom normcourse import penalties, solvers",
                          OWN_SOFT,
                          "def ista(X, y, lam, n_iter):\n"
@@ -164,15 +176,36 @@ def test_every_reference_solution_passes_its_own_static_scan() -> None:
 
 def test_a_library_reference_forbids_itself_and_its_kernels() -> None:
     ex, nb = spec.load_solution(SOLUTIONS / f"{EX}.md")
-    forbidden = codescan.exercise_forbidden(ex, nb)
+    meta = {"id": "ex-x", "functions": {
+        "soft_threshold": {"params": ["w", "tau"], "reference": "penalties.soft_threshold"},
+        "ista": {"params": ["X", "y", "lam", "n_iter"], "reference": ex.functions[
+            "ista"].reference}},
+        "checks": [{"name": "c", "visibility": "public", "points": 1,
+                    "call": "soft_threshold(1.0, 0.5)"}]}
+    only_refs = spec.ExerciseSpec.from_metadata(meta)  # no forbid: the issue's default
+    forbidden = codescan.exercise_forbidden(only_refs, nb)
     assert {"normcourse.penalties:soft_threshold",
-            "normcourse.penalties:_soft_np"} <= set(forbidden["soft_threshold"])
-    assert "normcourse.solvers.proxgrad:prox_grad" in forbidden["ista"]
-    assert not any(n.startswith("normcourse._validate") for f in forbidden.values() for n in f)
+            "normcourse.penalties:_soft_np"} <= set(forbidden["soft_threshold"].names)
+    assert "normcourse.solvers.proxgrad:prox_grad" in forbidden["ista"].names
+    assert not forbidden["ista"].modules
+    assert not any(n.startswith("normcourse._validate") for f in forbidden.values()
+                   for n in f.names)
+
+
+def test_forbidding_the_library_keeps_what_the_reference_uses() -> None:
+    from normcourse import datasets, selection, solvers
+
+    ex, nb = spec.load_solution(SOLUTIONS / "ex-stability-selection.md")
+    f = codescan.exercise_forbidden(ex, nb)["selection_frequencies"]
+    assert "normcourse.gan" in f.modules and "normcourse._validate" not in f.modules
+    assert f.covers(selection.stability_selection) == (
+        "normcourse.selection:stability_selection")
+    assert f.covers(solvers.lasso_path) is None  # its lasso_coefs helper calls it
+    assert f.covers(datasets.diabetes) is None and f.covers(np.sum) is None
 
 
 def test_static_scan_reads_only_what_the_function_reaches() -> None:
-    forbidden = codescan.closure([penalties.soft_threshold])
+    forbidden = codescan.Forbidden(codescan.closure([penalties.soft_threshold]))
     demo = ["from normcourse import penalties", OWN_SOFT,
             "print(penalties.soft_threshold([1.0], 0.5))"]
     assert codescan.library_uses(demo, "soft_threshold", forbidden) == []
@@ -198,7 +231,7 @@ def test_forbid_entries_are_validated() -> None:
     meta = {"id": "ex-x", "functions": {"f": {"params": ["x"], "forbid": ["penalties.L1"]}},
             "checks": [{"name": "c", "visibility": "public", "points": 1, "call": "f(1)",
                         "expect": "1"}]}
-    with pytest.raises(ValueError, match="forbid must be a list of library names"):
+    with pytest.raises(ValueError, match="must be a list of library names"):
         spec.ExerciseSpec.from_metadata(meta)
     with pytest.raises(ValueError, match="no 'NoSuch' there"):
         codescan.lookup("normcourse.penalties:NoSuch")

@@ -29,6 +29,7 @@ import inspect
 import types
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 PACKAGE = "normcourse"
@@ -112,8 +113,25 @@ def _bindings(modules: list[ast.Module]) -> dict[str, list[ast.stmt]]:
 
 
 def _loads(stmt: ast.AST) -> set[str]:
-    return {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)
-            and isinstance(n.ctx, ast.Load)}
+    """The global names a statement loads: for a function, not its parameters or the
+    names it assigns itself (``def ista(X, y): …`` does not reach a global ``X``)."""
+    loads = {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)
+             and isinstance(n.ctx, ast.Load)}
+    local: set[str] = set()
+    for n in ast.walk(stmt):
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            a = n.args
+            local |= {x.arg for x in [*a.posonlyargs, *a.args, *a.kwonlyargs]}
+            local |= {x.arg for x in (a.vararg, a.kwarg) if x is not None}
+            if not isinstance(n, ast.Lambda):
+                local |= {m.id for b in n.body for m in ast.walk(b)
+                          if isinstance(m, ast.Name) and isinstance(m.ctx, ast.Store)}
+                globs = {g for b in n.body for m in ast.walk(b) if isinstance(m, ast.Global)
+                         for g in m.names}
+                local -= globs
+    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return loads - local
+    return loads
 
 
 def reachable(modules: list[ast.Module], roots: Iterable[str]) -> list[ast.stmt]:
@@ -382,6 +400,60 @@ def closure(objects: Iterable[Any]) -> dict[str, types.FunctionType]:
     return out
 
 
+#: Tooling modules that are not part of the course's library (and import Sphinx, pytest…).
+_TOOLING = ("normcourse.__main__", "normcourse.nbtest", "normcourse.sphinxext",
+            "normcourse.student")
+
+
+def library_modules() -> tuple[str, ...]:
+    """The library's modules (neutral and tooling ones left out), found on disk without
+    importing any: what ``forbid: [normcourse]`` forbids whole."""
+    import normcourse
+
+    root = Path(normcourse.__file__).resolve().parent
+    out = []
+    for f in sorted(root.rglob("*.py")):
+        parts = f.relative_to(root).with_suffix("").parts
+        name = ".".join((PACKAGE, *parts)).removesuffix(".__init__")
+        if name in _TOOLING or any(name == m or name.startswith(m + ".")
+                                   for m in NEUTRAL_MODULES):
+            continue
+        out.append(name)
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class Forbidden:
+    """What one graded function must not call: ``names`` (qualified ``module:qualname``,
+    with the functions) and every function of ``modules``, except the ``allowed`` names
+    (what the reference solution uses)."""
+
+    names: Mapping[str, types.FunctionType]
+    modules: tuple[str, ...] = ()
+    allowed: frozenset[str] = frozenset()
+
+    def __bool__(self) -> bool:
+        return bool(self.names or self.modules)
+
+    def covers(self, obj: Any) -> str | None:
+        """The qualified name of ``obj`` when it is forbidden, else ``None``."""
+        f = _function(obj) or obj
+        if not (isinstance(f, type) or _function(f) is not None) or not _is_library(f):
+            return None
+        q = qualified(f)
+        if q in self.names:
+            return q
+        dunder = f.__name__.startswith("__") and f.__name__.endswith("__")
+        if f.__module__ in self.modules and q not in self.allowed and not dunder:
+            return q
+        return None
+
+    def wire(self) -> dict[str, list[str]]:
+        """The plain form the sandboxed worker arms (:class:`~normcourse.grading.worker`)."""
+        return {"names": sorted(self.names), "modules": list(self.modules),
+                "allowed": sorted(self.allowed)}
+
+
 def reference_objects(expression: str, env: Mapping[str, Any]) -> list[Any]:
     """The library objects a spec's ``reference`` expression names."""
     try:
@@ -391,14 +463,16 @@ def reference_objects(expression: str, env: Mapping[str, Any]) -> list[Any]:
     return [o for o, _ in Resolver(env).objects([tree])]
 
 
-def forbidden_for(seeds: Iterable[Any], allowed: Iterable[Any]) -> dict[str, types.FunctionType]:
-    """The closure of ``seeds`` minus the closure of ``allowed`` (what the reference uses)."""
+def forbidden_for(seeds: Iterable[Any], allowed: Iterable[Any],
+                  modules: Iterable[str] = ()) -> Forbidden:
+    """The closure of ``seeds`` and the functions of ``modules``, minus the closure of
+    ``allowed`` (what the reference uses)."""
     keep = closure(allowed)
-    return {k: v for k, v in closure(seeds).items() if k not in keep}
+    return Forbidden({k: v for k, v in closure(seeds).items() if k not in keep},
+                     tuple(modules), frozenset(keep))
 
 
-def library_uses(cells: Iterable[str], function: str,
-                 forbidden: Mapping[str, Any]) -> list[str]:
+def library_uses(cells: Iterable[str], function: str, forbidden: Forbidden) -> list[str]:
     """The forbidden library functions (qualified names) that the code reached from
     ``function`` names, statically; empty for an honest answer."""
     if not forbidden:
@@ -407,7 +481,6 @@ def library_uses(cells: Iterable[str], function: str,
     nodes = reachable(modules, [function])
     if not nodes:
         return []
-    ids = {id(_function(v) or v): k for k, v in forbidden.items()}
     res = Resolver(import_aliases(modules))
     for _ in range(2):  # assignments inside the reached code (``m = import_module(...)``)
         for root in nodes:
@@ -420,17 +493,18 @@ def library_uses(cells: Iterable[str], function: str,
                         res.env[name] = value
     hits = []
     for obj, _ in res.objects(nodes):
-        for cand in (obj, _function(obj)):
-            if cand is not None and id(cand) in ids and ids[id(cand)] not in hits:
-                hits.append(ids[id(cand)])
+        q = forbidden.covers(obj)
+        if q is not None and q not in hits:
+            hits.append(q)
     return hits
 
 
-def exercise_forbidden(spec: Any, nb: Any) -> dict[str, dict[str, types.FunctionType]]:
+def exercise_forbidden(spec: Any, nb: Any) -> dict[str, Forbidden]:
     """Per graded function of an exercise, the library functions its graded calls must not
     use: its ``reference`` (when that is a library expression) and its ``forbid`` names,
     with what they call from the library — minus everything the reference solution's own
-    code (the solution blocks, with the notebook's imports) uses, and what that calls.
+    code (the solution blocks and the cells tagged ``setup``, with the notebook's imports)
+    uses, and what that calls.
 
     ``ValueError`` names a ``forbid`` entry that is not in the library.
     """
@@ -441,7 +515,10 @@ def exercise_forbidden(spec: Any, nb: Any) -> dict[str, dict[str, types.Function
     cells = [c.source for c in nb.cells if c.cell_type == "code"]
     modules = parse_cells(cells)
     res = Resolver(import_aliases(modules))
-    blocks = []
+    blocks = []  # the reference's own code: its solution blocks and the setup cells
+    for c in nb.cells:
+        if c.cell_type == "code" and "setup" in c.metadata.get("tags", []):
+            blocks += parse_cells([c.source])
     for src in cells:
         for body in sp.solution_blocks(src):
             try:
@@ -450,13 +527,17 @@ def exercise_forbidden(spec: Any, nb: Any) -> dict[str, dict[str, types.Function
                 continue
     allowed = [o for o, _ in res.objects(blocks)]
     env = sp.input_namespace(*(f.reference for f in spec.functions.values()))
-    out: dict[str, dict[str, types.FunctionType]] = {}
+    out: dict[str, Forbidden] = {}
     for fname, fs in spec.functions.items():
         seeds = [] if fs.reference == "solution" else reference_objects(fs.reference, env)
+        whole: tuple[str, ...] = ()
         for name in fs.forbid:
+            if name == PACKAGE:
+                whole = library_modules()
+                continue
             try:
                 seeds.append(lookup(name))
             except ValueError as exc:
                 raise ValueError(f"{spec.source}: functions.{fname}.forbid: {exc}") from None
-        out[fname] = forbidden_for(seeds, allowed)
+        out[fname] = forbidden_for(seeds, allowed, whole)
     return out

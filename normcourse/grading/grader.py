@@ -29,7 +29,6 @@ import concurrent.futures as cf
 import contextlib
 import csv
 import io
-import json
 import os
 import re
 import shutil
@@ -43,6 +42,7 @@ from typing import Any
 from normcourse.grading import codescan
 from normcourse.grading import sandbox as sb
 from normcourse.grading import spec as sp
+from normcourse.grading.feedback import feedback_md, results_json
 
 NOTEBOOK_SUFFIXES = (".md", ".ipynb")
 MAX_NOTEBOOK_BYTES = 5 << 20
@@ -59,15 +59,17 @@ class Exercise:
     spec: sp.ExerciseSpec
     tasks: list[sp.Task]
     # per graded function: the library functions its graded calls must not use
-    forbidden: dict[str, dict[str, Any]] = field(default_factory=dict)
+    forbidden: dict[str, codescan.Forbidden] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
         return self.spec.id
 
 
-def load_exercises(solutions: Path, secret: str | None = None) -> dict[str, Exercise]:
-    """Every exercise of ``solutions/`` with its tasks; ``ValueError`` if anything is off."""
+def load_exercises(solutions: Path, secret: str | None = None,
+                   only: Sequence[str] | None = None) -> dict[str, Exercise]:
+    """Every exercise of ``solutions/`` (or those of ``only``) with its tasks; ``ValueError``
+    if anything is off. The ids of every exercise are in :func:`known_exercise_ids`."""
     solutions = Path(solutions)
     if not solutions.is_dir():
         raise ValueError(f"solutions folder not found: {solutions} (pass --solutions DIR)")
@@ -77,6 +79,8 @@ def load_exercises(solutions: Path, secret: str | None = None) -> dict[str, Exer
     out: dict[str, Exercise] = {}
     for path in files:
         ex, nb = sp.load_solution(path)
+        if only is not None and ex.id not in only:
+            continue
         refs = sp.reference_functions(ex, nb)
         try:
             tasks = [sp.make_task(c, refs, secret, ex.id) for c in ex.checks]
@@ -86,6 +90,12 @@ def load_exercises(solutions: Path, secret: str | None = None) -> dict[str, Exer
             ) from exc
         out[ex.id] = Exercise(ex, tasks, codescan.exercise_forbidden(ex, nb))
     return dict(sorted(out.items()))
+
+
+def known_exercise_ids(solutions: Path) -> list[str]:
+    """The ids of the exercises of ``solutions/`` (their specs read, no checks built)."""
+    files = sorted(p for p in Path(solutions).glob("*.md") if not p.name.startswith(("_", ".")))
+    return sorted(sp.load_solution(p)[0].id for p in files)
 
 
 # ====================================================================== submissions
@@ -292,7 +302,7 @@ def grade_notebook(
     """Run one notebook against every task of its exercise."""
     rep = NotebookReport(str(path.relative_to(root.parent)), ex.id)
     calls = [(t.check.function, list(t.args.values())) for t in ex.tasks]
-    forbid = {f: sorted(v) for f, v in ex.forbidden.items() if v}
+    forbid = {f: v.wire() for f, v in ex.forbidden.items() if v}
     run = sb.run_notebook(box, root, cells, calls, limits, forbid)
     rep.cells = run.cells
     rep.stderr = run.stderr
@@ -431,97 +441,6 @@ def grades_csv(results: list[StudentResult], exercises: dict[str, Exercise]) -> 
     return buf.getvalue()
 
 
-def _md_escape(s: str) -> str:
-    return s.replace("|", "\\|").replace("\n", " ")
-
-
-def feedback_md(r: StudentResult, exercises: dict[str, Exercise], sandbox_note: str) -> str:
-    """The student's feedback: per exercise, what passed, what failed and why."""
-    max_total = sum(ex.spec.max_points for ex in exercises.values())
-    out = [f"# Feedback for {r.student}", "", f"**Total: {_g(r.total)} / {_g(max_total)}**", "",
-           f"_Grading environment: {sandbox_note}._", ""]
-    general = [p for p in r.problems if not any(p.startswith(n.path) for n in r.notebooks)]
-    if general:
-        out += ["## Problems with the submission", ""]
-        out += [f"- {_md_escape(p)}" for p in general] + [""]
-    ungraded = [n for n in r.notebooks if n.exercise is None]
-    if ungraded:
-        out += ["## Notebooks that were not graded", ""]
-        out += [f"- `{n.path}`: {_md_escape('; '.join(n.problems))}" for n in ungraded] + [""]
-    for ex in exercises.values():
-        out += [f"## {ex.id} — {ex.spec.title}: {_g(r.exercise_score(ex.id))} / "
-                f"{_g(ex.spec.max_points)}", ""]
-        nbs = [n for n in r.notebooks if n.exercise == ex.id]
-        if not nbs:
-            out += ["No notebook for this exercise was found in the submission"
-                    + (" (see the notebooks that were not graded above)." if ungraded else "."),
-                    ""]
-        for n in nbs:
-            out.append(f"Notebook: `{n.path}`")
-            bad = [c for c in n.cells if c.status != "ok"]
-            if bad:
-                out += ["", "Cells that did not run cleanly (the other cells still ran):", ""]
-                out += [f"- code cell {c.index + 1} — {c.status}: {_md_escape(c.error)}"
-                        for c in bad]
-            out.append("")
-        out += ["| check | visibility | points | result | why |", "|---|---|---|---|---|"]
-        for t in ex.tasks:
-            it = r.items[f"{ex.id}/{t.check.name}"]
-            why = ""
-            if not it.passed:
-                parts = [it.reason]
-                if not t.check.hidden and it.detail:
-                    parts.append(it.detail)
-                if t.check.hint and (nbs or not t.check.hidden):
-                    parts.append(f"hint: {t.check.hint}")
-                why = " — ".join(p for p in parts if p)
-            out.append(
-                f"| {t.check.name} | {t.check.visibility} | {_g(it.score)} / {_g(t.check.points)} "
-                f"| {'passed' if it.passed else 'failed'} | {_md_escape(why)} |"
-            )
-        out.append("")
-    out += ["Hidden checks use inputs you have not seen; their feedback names the kind of "
-            "mistake and gives a hint, never the inputs (and no hint for an exercise you did "
-            "not hand in).", ""]
-    return "\n".join(out)
-
-
-def results_json(r: StudentResult, exercises: dict[str, Exercise], sandbox_note: str) -> str:
-    """Gradescope's ``results.json``: score, per-test score/max/status/output/visibility."""
-    tests = []
-    for ex in exercises.values():
-        attempted = any(n.exercise == ex.id for n in r.notebooks)
-        for t in ex.tasks:
-            it = r.items[f"{ex.id}/{t.check.name}"]
-            output = ""
-            if not it.passed:
-                parts = [it.reason] + ([it.detail] if not t.check.hidden and it.detail else [])
-                if t.check.hint and (attempted or not t.check.hidden):
-                    parts.append(f"hint: {t.check.hint}")
-                output = " — ".join(p for p in parts if p)
-            tests.append({
-                "name": f"{ex.id}/{t.check.name}",
-                "score": it.score,
-                "max_score": t.check.points,
-                "status": "passed" if it.passed else "failed",
-                "output": output,
-                "visibility": "after_published" if t.check.hidden else "visible",
-            })
-    summary = [f"Total {_g(r.total)} / {_g(sum(e.spec.max_points for e in exercises.values()))}.",
-               f"Grading environment: {sandbox_note}."]
-    if r.problems:
-        summary.append("Problems: " + "; ".join(dict.fromkeys(r.problems)))
-    data = {
-        "score": r.total,
-        "output": "\n".join(summary),
-        "visibility": "visible",
-        "stdout_visibility": "hidden",
-        "execution_time": round(r.seconds, 3),
-        "tests": tests,
-    }
-    return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
-
-
 # ====================================================================== the run
 
 
@@ -608,18 +527,23 @@ def grade(
         secret = os.environ.get(sp.SECRET_ENV) or None
     if secret is not None and (not isinstance(secret, str) or not secret.strip()):
         raise ValueError("secret must be a non-empty string (or None for self-study)")
-    exercises = load_exercises(solutions, secret)
     others: tuple[str, ...] = ()
     if exercise_ids is not None:
+        if not Path(solutions).is_dir():
+            raise ValueError(f"solutions folder not found: {solutions} (pass --solutions DIR)")
+        known = known_exercise_ids(solutions)
         ids = list(dict.fromkeys(exercise_ids))
-        unknown = [i for i in ids if i not in exercises]
+        unknown = [i for i in ids if i not in known]
         if not ids or unknown:
             raise ValueError(
                 f"unknown exercise id(s) {unknown or ids} for this assignment; the solutions "
-                f"folder has {sorted(exercises)}"
+                f"folder has {known}"
             )
-        others = tuple(i for i in exercises if i not in ids)
-        exercises = {i: exercises[i] for i in ids}
+        others = tuple(i for i in known if i not in ids)
+        loaded = load_exercises(solutions, secret, only=ids)  # only the assignment's checks
+        exercises = {i: loaded[i] for i in ids}
+    else:
+        exercises = load_exercises(solutions, secret)
     subs = discover(submissions)
     matched = None
     if roster is not None:

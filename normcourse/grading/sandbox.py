@@ -411,12 +411,13 @@ def run_notebook(
     cells: list[str],
     calls: list[tuple[str, list[Any]]],
     limits: Limits,
-    forbid: Mapping[str, Sequence[str]] | None = None,
+    forbid: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
 ) -> NotebookRun:
     """Execute ``cells`` in a fresh sandboxed worker, then each call ``(function, args)``.
 
-    ``forbid`` maps a function name to the library functions (``module:qualname``) that
-    are unavailable while it runs (a use makes the call's status ``delegated``).
+    ``forbid`` maps a function name to the library functions that are unavailable while
+    it runs (:meth:`normcourse.grading.codescan.Forbidden.wire`; a use makes the call's
+    status ``delegated``).
 
     A cell that hangs or kills the process is skipped on a restart; a call that hangs or
     kills the process scores nothing and the worker is restarted (cells re-executed) for
@@ -450,7 +451,8 @@ def run_notebook(
             current: int | None = None
             try:
                 w.start()
-                w.send({"op": "run", "cells": cells, "skip": sorted(skip)}, None,
+                w.send({"op": "run", "cells": cells, "skip": sorted(skip),
+                        "forbid": dict(forbid or {})}, None,
                        min(time.monotonic() + limits.cell_timeout, budget_end))
                 cell_deadline = time.monotonic() + limits.cell_timeout
                 while True:
@@ -491,8 +493,8 @@ def run_notebook(
                     fname in hung) else limits.timeout
                 deadline = min(time.monotonic() + limit, budget_end)
                 try:
-                    w.send({"op": "call", "id": k, "function": fname, "args": trees,
-                            "forbid": list((forbid or {}).get(fname, ()))}, blobs, deadline)
+                    w.send({"op": "call", "id": k, "function": fname, "args": trees}, blobs,
+                           deadline)
                     h, rblobs = w.recv(deadline)
                     out.calls[k] = _call_outcome(h, rblobs, k)
                 except TimeoutError:

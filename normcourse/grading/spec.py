@@ -20,6 +20,8 @@ under the key ``exercise``::
         expect: null                        # optional expression for the expected answer
         compare: allclose                   # or {allclose: {rtol: 1e-6, exact_zeros: true}}
         hint: Entries with |w| ≤ τ must become exactly 0.
+      forbid: [normcourse]                  # for every function: the whole library, except
+                                            # what the reference solution itself uses
       page: principles/sparsity             # the book page it practises
       topic: the proximal operator of ℓ1    # a short phrase for the practice index
       difficulty: 1                         # 1 warm-up, 2 intermediate, 3 challenging
@@ -47,6 +49,15 @@ should be drawn through them (``datasets.x(seed=seed(3))``, ``rng(0).normal(size
 call's arguments by parameter name. ``reference: solution`` means the function defined between
 the ``### BEGIN SOLUTION`` / ``### END SOLUTION`` markers of the notebook itself (the
 grader executes the cells that hold markers and the cells tagged ``setup``).
+
+Delegation. While a graded function runs, the library functions it must not call raise
+(:mod:`~normcourse.grading.worker`), and the grader's static scan of the code it reaches
+(:mod:`~normcourse.grading.codescan`) flags imports and attribute uses of them; its check
+scores 0 with a note. Forbidden: the function's ``reference`` when that is a library
+expression, the names in ``forbid`` (the function's, and the exercise's for every
+function; ``normcourse`` stands for the whole library), and what they call from the
+library — minus everything the reference solution's own code uses, and what that calls
+(validation, data and plotting modules are never forbidden).
 
 Cell tags in a solution notebook: ``setup`` (imports the reference needs, kept in the
 exercise), ``solution-only`` (instructor cells and notes: dropped from the exercise and
@@ -180,6 +191,9 @@ class ExerciseSpec:
         if not isinstance(funcs_meta, Mapping) or not funcs_meta:
             raise ValueError(f"{where}.functions must map function names to {{params: [...]}}")
         functions: dict[str, FunctionSpec] = {}
+        shared = meta.get("forbid", [])  # forbidden for every graded function
+        if not isinstance(shared, list):
+            raise ValueError(f"{where}.forbid must be a list of library names")
         for fname, fmeta in funcs_meta.items():
             if not str(fname).isidentifier():
                 raise ValueError(f"{where}.functions: {fname!r} is not a Python name")
@@ -192,10 +206,13 @@ class ExerciseSpec:
                 raise ValueError(f"{where}.functions.{fname}.reference must be an expression")
             forbid = fmeta.get("forbid", [])
             if not isinstance(forbid, list) or not all(
-                    isinstance(f, str) and re.fullmatch(r"normcourse(\.\w+)*:\w+(\.\w+)*", f)
-                    for f in forbid):
-                raise ValueError(f"{where}.functions.{fname}.forbid must be a list of library "
-                                 "names like 'normcourse.penalties:soft_threshold'")
+                    isinstance(f, str) and (f == "normcourse" or re.fullmatch(
+                        r"normcourse(\.\w+)*:\w+(\.\w+)*", f)) for f in [*shared, *forbid]):
+                raise ValueError(f"{where}.functions.{fname}.forbid (and {where}.forbid) must "
+                                 "be a list of library names like "
+                                 "'normcourse.penalties:soft_threshold', or 'normcourse' for "
+                                 "the whole library")
+            forbid = [*shared, *forbid]
             functions[fname] = FunctionSpec(fname, tuple(params), ref, tuple(forbid))
         checks_meta = meta.get("checks")
         if not isinstance(checks_meta, list) or not checks_meta:

@@ -17,11 +17,12 @@ Before any student code runs the worker
 
 Protocol (frames of :mod:`~normcourse.grading.wire`; values are plain data, no pickle)::
 
-    grader → worker  {"op": "run", "cells": [source, ...], "skip": [index, ...]}
+    grader → worker  {"op": "run", "cells": [source, ...], "skip": [index, ...],
+                      "forbid": {function: {"names": ["normcourse.<module>:<qualname>", ...],
+                                            "modules": [...], "allowed": [...]}}}
     worker → grader  {"op": "cell", "i": index}            before each cell it executes
     worker → grader  {"op": "ready", "cells": [{"i", "status", "error"}, ...]}
-    grader → worker  {"op": "call", "id": k, "function": name, "args": [tree, ...],
-                      "forbid": ["normcourse.<module>:<qualname>", ...]}
+    grader → worker  {"op": "call", "id": k, "function": name, "args": [tree, ...]}
     worker → grader  {"op": "result", "id": k, "status": "ok", "value": tree}
                      or status "missing" | "raised" | "unsupported" with "type", "error",
                      or status "delegated" with "names" (forbidden functions it called)
@@ -36,6 +37,7 @@ Nothing the worker sends is trusted: the grader decides pass or fail in its own 
 from __future__ import annotations
 
 import builtins
+import contextlib
 import json
 import os
 import re
@@ -145,6 +147,8 @@ class _Guard:
         self._stubs: dict[tuple[str, tuple[str, ...]], Any] = {}
         self.hits: list[str] = []
         self._armed: list[tuple[Any, Any]] = []
+        self._hook: _ArmOnImport | None = None
+        self._allowed: set[str] = set()
         self.function = ""
 
     @staticmethod
@@ -189,25 +193,113 @@ class _Guard:
             f"{shown} is not available while {self.function} is graded: the exercise asks "
             f"you to write {self.function} yourself (numpy is fine)")
 
-    def arm(self, function: str, names: list[str]) -> None:
+    def arm(self, function: str, spec: dict[str, list[str]]) -> None:
+        """Make the functions of ``spec`` (``names``, and every function of ``modules``
+        except ``allowed``) unavailable until :meth:`disarm`; a library module that is not
+        imported yet is armed as soon as the call imports it."""
         self.function, self.hits = function, []
-        for name in names:
-            if name not in self._cache:
-                self._cache[name] = self._resolve(name)
-            fn = self._cache[name]
-            if fn is None:
+        later: dict[str, list[str]] = {}
+        for name in spec.get("names", []):
+            module = name.partition(":")[0]
+            if name not in self._cache and module not in sys.modules:
+                later.setdefault(module, []).append(name)
                 continue
-            stub = self._stub(name, fn.__code__.co_freevars)
-            if stub is None:
-                continue
-            fn.__globals__["__nc_forbidden__"] = self._raise
-            self._armed.append((fn, fn.__code__))
-            fn.__code__ = stub
+            self._arm_one(name)
+        allowed = set(spec.get("allowed", []))
+        for module in spec.get("modules", []):
+            if module in sys.modules:
+                for name in self._module_names(module, allowed):
+                    self._arm_one(name)
+            else:
+                later.setdefault(module, []).append(f"{module}:*")
+        self._allowed = allowed
+        if later:
+            self._hook = _ArmOnImport(self, later)
+            sys.meta_path.insert(0, self._hook)
+
+    def _module_names(self, module: str, allowed: set[str]) -> list[str]:
+        """Every function a library module defines, methods of its classes included."""
+        import types
+
+        key = f"{module}:*"
+        if key not in self._cache:
+            names = []
+            for v in list(vars(sys.modules[module]).values()):
+                if getattr(v, "__module__", None) != module:
+                    continue
+                if isinstance(v, types.FunctionType):
+                    if not (v.__name__.startswith("__") and v.__name__.endswith("__")):
+                        names.append(f"{module}:{v.__qualname__}")  # not __getattr__
+                elif isinstance(v, type):
+                    for k, m in vars(v).items():
+                        f = m.__func__ if isinstance(m, (staticmethod, classmethod)) else (
+                            m.fget if isinstance(m, property) else m)
+                        if isinstance(f, types.FunctionType) and not (
+                                k.startswith("__") and k.endswith("__")):
+                            names.append(f"{module}:{f.__qualname__}")
+            self._cache[key] = names
+        return [n for n in self._cache[key] if n not in allowed]
+
+    def _arm_one(self, name: str) -> None:
+        if name.endswith(":*"):
+            for n in self._module_names(name[:-2], self._allowed):
+                self._arm_one(n)
+            return
+        if name not in self._cache:
+            self._cache[name] = self._resolve(name)
+        fn = self._cache[name]
+        if fn is None:
+            return
+        stub = self._stub(name, fn.__code__.co_freevars)
+        if stub is None:
+            return
+        fn.__globals__["__nc_forbidden__"] = self._raise
+        self._armed.append((fn, fn.__code__))
+        fn.__code__ = stub
 
     def disarm(self) -> None:
+        if self._hook is not None:
+            with contextlib.suppress(ValueError):
+                sys.meta_path.remove(self._hook)
+            self._hook = None
         while self._armed:
             fn, code = self._armed.pop()
             fn.__code__ = code
+
+
+class _ArmOnImport:
+    """A meta-path finder, present during one graded call only: a library module imported
+    by the call has its forbidden functions armed before the call can use them."""
+
+    def __init__(self, guard: _Guard, modules: dict[str, list[str]]) -> None:
+        self.guard = guard
+        self.modules = modules
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+        if fullname not in self.modules:
+            return None
+        import importlib.util
+
+        sys.meta_path.remove(self)
+        try:
+            spec = importlib.util.find_spec(fullname)
+        finally:
+            sys.meta_path.insert(0, self)
+        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
+            return spec
+        loader, names, guard = spec.loader, self.modules.pop(fullname), self.guard
+
+        class _Loader:
+            def create_module(self, s: Any) -> Any:
+                return loader.create_module(s)
+
+            def exec_module(self, module: Any) -> None:
+                loader.exec_module(module)
+                for name in names:
+                    guard._arm_one(name)
+
+        spec.loader = _Loader()
+        return spec
 
 
 def _display(*objs: Any, **_: Any) -> None:
@@ -234,6 +326,9 @@ def run(proto_in: int, proto_out: int) -> None:
         raise SystemExit(3)
     cells = [str(c) for c in header.get("cells", [])]
     skip = {int(i) for i in header.get("skip", [])}
+    forbid = {str(k): {key: [str(n) for n in v.get(key, []) if isinstance(n, str)]
+                       for key in ("names", "modules", "allowed")}
+              for k, v in (header.get("forbid") or {}).items() if isinstance(v, dict)}
     ns: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins, "display": _display}
     report = []
     for i, src in enumerate(cells):
@@ -280,9 +375,8 @@ def run(proto_in: int, proto_out: int) -> None:
             send({"op": "result", "id": rid, "status": "missing",
                   "error": f"no function named {name!r} is defined in the notebook"})
             continue
-        forbid = [str(f) for f in header.get("forbid", []) if isinstance(f, str)]
         try:
-            guard.arm(name, forbid)
+            guard.arm(name, forbid.get(name, {}))
             value = fn(*args)
         except BaseException as exc:
             guard.disarm()

@@ -83,6 +83,9 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--assignment", default=None,
                    help="name of the score column in the LMS file (Canvas matches it to an "
                         "existing assignment, e.g. 'Ridge via the SVD (12345)')")
+    g.add_argument("--similarity", action="store_true",
+                   help="also write similarity.html/.csv: the most alike pairs of graded code "
+                        "per exercise, and copies of the reference or of the library")
     g.add_argument("--no-preflight", action="store_true",
                    help="skip grading the reference solutions first (not recommended)")
     g.add_argument("--jobs", "-j", type=int, default=1, help="submissions graded in parallel")
@@ -209,6 +212,7 @@ def _grade(args: argparse.Namespace) -> int:
         roster=args.roster,
         lms_format=args.lms_format,
         assignment=args.assignment,
+        similarity=args.similarity,
     )
     n = len(run.results)
     bad = sum(1 for r in run.results if r.problems)
@@ -223,6 +227,10 @@ def _grade(args: argparse.Namespace) -> int:
     print(f"gradebook: {run.out / 'grades.csv'}; class report: {run.out / 'report.md'}")
     if run.lms is not None:
         print(f"LMS import file: {run.lms}")
+    if run.similarity is not None:
+        flagged = run.similarity.flagged
+        print(f"similarity: {len(flagged)} flagged pair(s) in {run.similarity.html} "
+              f"(all pairs: {run.similarity.csv})")
     if run.unmatched:
         print(f"{len(run.unmatched)} submission(s) match no roster entry (graded, listed in "
               f"grades.csv, not in the LMS file): {', '.join(run.unmatched)}")

@@ -457,6 +457,7 @@ class GradeRun:
     gradebook: list[StudentResult] = field(default_factory=list)  # every row of grades.csv
     lms: Path | None = None  # the LMS import file, with a roster
     unmatched: list[str] = field(default_factory=list)  # submissions on no roster entry
+    similarity: Any = None  # the similarity report (grading.similarity), when asked for
 
     @property
     def exit_code(self) -> int:
@@ -493,6 +494,7 @@ def grade(
     roster: str | Path | None = None,
     lms_format: str | None = None,
     assignment: str | None = None,
+    similarity: bool = False,
 ) -> GradeRun:
     """Grade every submission; write ``grades.csv``, feedback and ``results.json`` to ``out``.
 
@@ -514,6 +516,10 @@ def grade(
     ``id`` column, see :mod:`~normcourse.grading.roster`) maps submissions to students and
     writes ``grades-<lms_format>.csv`` (default: the roster's kind) with one score column
     named ``assignment`` (default: the exercise title, or the ids joined by " + ").
+
+    ``similarity`` also writes ``similarity.html`` and ``similarity.csv``: per exercise,
+    the pairs of submissions whose graded code is most alike, and copies of the reference
+    solution or of the library (:mod:`~normcourse.grading.similarity`).
     """
     if isinstance(jobs, bool) or not isinstance(jobs, int) or not 1 <= jobs <= 64:
         raise ValueError(f"jobs must be an integer between 1 and 64, got {jobs!r}")
@@ -614,6 +620,10 @@ def grade(
     write_report(out, everyone, exercises)
     run = GradeRun(results, exercises, note, out, time.monotonic() - t0,
                    reused=len(subs) - len(todo), gradebook=everyone)
+    if similarity:
+        from normcourse.grading import similarity as sim
+
+        run.similarity = sim.write_report(subs, exercises, out, progress=progress)
     if matched is not None:
         name = assignment or (next(iter(exercises.values())).spec.title if len(exercises) == 1
                               else " + ".join(exercises))

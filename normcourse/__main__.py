@@ -19,6 +19,11 @@ import argparse
 import sys
 from pathlib import Path
 
+# jsonschema (imported by nbformat, under jupytext) builds an IRI grammar when the optional
+# rfc3987-syntax package is installed, which takes about a second at every start; notebooks
+# have no IRI-format fields, so this command never needs it.
+sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
 EPILOG = """\
 exit codes: 0 ok; 1 some submissions had problems (grade) or generated files are stale
 (release --check); 2 usage error (bad arguments, missing folders, invalid spec) or a

@@ -475,28 +475,37 @@ def forbidden_for(seeds: Iterable[Any], allowed: Iterable[Any],
 def library_uses(cells: Iterable[str], function: str, forbidden: Forbidden) -> list[str]:
     """The forbidden library functions (qualified names) that the code reached from
     ``function`` names, statically; empty for an honest answer."""
-    if not forbidden:
-        return []
+    return notebook_library_uses(cells, {function: forbidden})[function]
+
+
+def notebook_library_uses(cells: Iterable[str],
+                          forbidden: Mapping[str, Forbidden]) -> dict[str, list[str]]:
+    """:func:`library_uses` for several graded functions of one notebook (parsed once)."""
+    out: dict[str, list[str]] = {f: [] for f in forbidden}
+    todo = [f for f, v in forbidden.items() if v]
+    if not todo:
+        return out
     modules = parse_cells(cells)
-    nodes = reachable(modules, [function])
-    if not nodes:
-        return []
-    res = Resolver(import_aliases(modules))
-    for _ in range(2):  # assignments inside the reached code (``m = import_module(...)``)
-        for root in nodes:
-            for n in ast.walk(root):
-                if isinstance(n, (ast.Assign, ast.NamedExpr)):
-                    value = res.resolve(n.value)
-                    names = ([x for t in n.targets for x in _targets(t)]
-                             if isinstance(n, ast.Assign) else [n.target.id])
-                    for name in names if value is not None else ():
-                        res.env[name] = value
-    hits = []
-    for obj, _ in res.objects(nodes):
-        q = forbidden.covers(obj)
-        if q is not None and q not in hits:
-            hits.append(q)
-    return hits
+    aliases = import_aliases(modules)
+    for function in todo:
+        nodes = reachable(modules, [function])
+        if not nodes:
+            continue
+        res = Resolver(aliases)
+        for _ in range(2):  # assignments inside the reached code (``m = import_module(...)``)
+            for root in nodes:
+                for n in ast.walk(root):
+                    if isinstance(n, (ast.Assign, ast.NamedExpr)):
+                        value = res.resolve(n.value)
+                        names = ([x for t in n.targets for x in _targets(t)]
+                                 if isinstance(n, ast.Assign) else [n.target.id])
+                        for name in names if value is not None else ():
+                            res.env[name] = value
+        for obj, _ in res.objects(nodes):
+            q = forbidden[function].covers(obj)
+            if q is not None and q not in out[function]:
+                out[function].append(q)
+    return out
 
 
 def exercise_forbidden(spec: Any, nb: Any) -> dict[str, Forbidden]:

@@ -33,6 +33,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -78,9 +79,9 @@ def load_exercises(solutions: Path, secret: str | None = None,
         raise ValueError(f"no solution notebooks (*.md) in {solutions}")
     out: dict[str, Exercise] = {}
     for path in files:
-        ex, nb = sp.load_solution(path)
-        if only is not None and ex.id not in only:
+        if only is not None and _front_matter_id(path) not in only:
             continue
+        ex, nb = sp.load_solution(path)
         refs = sp.reference_functions(ex, nb)
         try:
             tasks = [sp.make_task(c, refs, secret, ex.id) for c in ex.checks]
@@ -93,9 +94,26 @@ def load_exercises(solutions: Path, secret: str | None = None,
 
 
 def known_exercise_ids(solutions: Path) -> list[str]:
-    """The ids of the exercises of ``solutions/`` (their specs read, no checks built)."""
+    """The ids of the exercises of ``solutions/`` (read from their front matter alone)."""
     files = sorted(p for p in Path(solutions).glob("*.md") if not p.name.startswith(("_", ".")))
-    return sorted(sp.load_solution(p)[0].id for p in files)
+    return sorted(i for i in map(_front_matter_id, files) if i is not None)
+
+
+def _front_matter_id(path: Path) -> str | None:
+    """``exercise.id`` of a solution notebook's YAML front matter (no notebook parsing);
+    ``None`` when it has none (:func:`load_exercises` then says what is wrong)."""
+    import yaml
+
+    text = path.read_text(encoding="utf-8")
+    if not text.startswith("---"):
+        return None
+    try:
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 30× faster
+        meta = yaml.load(text[3:].split("\n---", 1)[0], Loader=loader)
+    except yaml.YAMLError:
+        return None
+    ex = meta.get("exercise") if isinstance(meta, dict) else None
+    return str(ex["id"]) if isinstance(ex, dict) and "id" in ex else None
 
 
 # ====================================================================== submissions
@@ -308,8 +326,8 @@ def grade_notebook(
     rep.stderr = run.stderr
     rep.problems += run.problems
     # The static scan: what the code of each graded function reaches names from the library.
-    static = {f: [n.replace(":", ".") for n in codescan.library_uses(cells, f, v)]
-              for f, v in ex.forbidden.items() if v}
+    static = {f: [n.replace(":", ".") for n in used]
+              for f, used in codescan.notebook_library_uses(cells, ex.forbidden).items()}
     outcomes = [sb.CallOutcome("delegated", value=static[t.check.function],
                                message=sb.delegation_message(static[t.check.function]))
                 if static.get(t.check.function) else o
@@ -528,45 +546,58 @@ def grade(
         raise ValueError(f"submissions folder not found: {submissions}")
     _check_paths(submissions, out, solutions)
     limits = limits or sb.Limits()
-    t0 = time.monotonic()
-    if secret is None:
-        secret = os.environ.get(sp.SECRET_ENV) or None
-    if secret is not None and (not isinstance(secret, str) or not secret.strip()):
-        raise ValueError("secret must be a non-empty string (or None for self-study)")
-    others: tuple[str, ...] = ()
-    if exercise_ids is not None:
-        if not Path(solutions).is_dir():
-            raise ValueError(f"solutions folder not found: {solutions} (pass --solutions DIR)")
-        known = known_exercise_ids(solutions)
-        ids = list(dict.fromkeys(exercise_ids))
-        unknown = [i for i in ids if i not in known]
-        if not ids or unknown:
-            raise ValueError(
-                f"unknown exercise id(s) {unknown or ids} for this assignment; the solutions "
-                f"folder has {known}"
-            )
-        others = tuple(i for i in known if i not in ids)
-        loaded = load_exercises(solutions, secret, only=ids)  # only the assignment's checks
-        exercises = {i: loaded[i] for i in ids}
-    else:
-        exercises = load_exercises(solutions, secret)
-    subs = discover(submissions)
-    matched = None
-    if roster is not None:
-        from normcourse.grading import roster as rs
-
-        book = rs.read_roster(roster)
-        lms_format = lms_format or book.kind
-        if lms_format not in rs.FORMATS:
-            raise ValueError(f"lms_format must be one of {rs.FORMATS}, got {lms_format!r}")
-        workdir = Path(tempfile.mkdtemp(prefix="normcourse-roster-"))
-        matched = rs.regroup(subs, book, workdir)
-        subs = matched.submissions
-    elif lms_format is not None:
-        raise ValueError("lms_format needs a roster (--roster FILE)")
+    # The sandbox's zygote starts (in its own process) while the checks are built.
     box = sb.Sandbox.detect(sandbox)
+    box.launch_zygote(limits)
+    starter = threading.Thread(target=box.confirm_zygote, args=(limits,), daemon=True)
+    starter.start()
+    try:
+        t0 = time.monotonic()
+        if secret is None:
+            secret = os.environ.get(sp.SECRET_ENV) or None
+        if secret is not None and (not isinstance(secret, str) or not secret.strip()):
+            raise ValueError("secret must be a non-empty string (or None for self-study)")
+        others: tuple[str, ...] = ()
+        if exercise_ids is not None:
+            if not Path(solutions).is_dir():
+                raise ValueError(f"solutions folder not found: {solutions} (pass --solutions DIR)")
+            known = known_exercise_ids(solutions)
+            ids = list(dict.fromkeys(exercise_ids))
+            unknown = [i for i in ids if i not in known]
+            if not ids or unknown:
+                raise ValueError(
+                    f"unknown exercise id(s) {unknown or ids} for this assignment; the solutions "
+                    f"folder has {known}"
+                )
+            others = tuple(i for i in known if i not in ids)
+            loaded = load_exercises(solutions, secret, only=ids)  # only the assignment's checks
+            exercises = {i: loaded[i] for i in ids}
+        else:
+            exercises = load_exercises(solutions, secret)
+        subs = discover(submissions)
+        matched = None
+        if roster is not None:
+            from normcourse.grading import roster as rs
+
+            book = rs.read_roster(roster)
+            lms_format = lms_format or book.kind
+            if lms_format not in rs.FORMATS:
+                raise ValueError(f"lms_format must be one of {rs.FORMATS}, got {lms_format!r}")
+            workdir = Path(tempfile.mkdtemp(prefix="normcourse-roster-"))
+            matched = rs.regroup(subs, book, workdir)
+            subs = matched.submissions
+        elif lms_format is not None:
+            raise ValueError("lms_format needs a roster (--roster FILE)")
+    except BaseException:
+        starter.join()
+        box.close()
+        raise
     note = box.describe()
-    box.start_zygote(limits)  # one start for the run; each notebook still gets its own process
+    starter.join()  # one start for the run; each notebook still gets its own process
+    if box.zygote is not None:
+        with contextlib.suppress(OSError, EOFError, ValueError):
+            box.zygote.warm({f"{e}/{f}": v.wire() for e, ex in exercises.items()
+                             for f, v in ex.forbidden.items() if v})
     try:
         if preflight:
             from normcourse.grading.preflight import check_references
@@ -581,6 +612,10 @@ def grade(
         todo = [s for s in subs if kept.cached(s.slug, keys[s.slug]) is None]
         results: list[StudentResult] = [kept.cached(s.slug, keys[s.slug]) for s in subs
                                         if s not in todo]
+        from normcourse.grading import report
+
+        warm = threading.Thread(target=report.warm_up, daemon=True)  # while workers run
+        warm.start()
         bar = None
         if progress:
             from tqdm import tqdm
@@ -615,9 +650,8 @@ def grade(
     everyone = kept.finish()  # this run's results and the kept rows of earlier runs
     st.keep_dated_copy(out)
     atomic_write(out / "grades.csv", grades_csv(everyone, exercises))
-    from normcourse.grading.report import write_report
-
-    write_report(out, everyone, exercises)
+    warm.join()
+    report.write_report(out, everyone, exercises)
     run = GradeRun(results, exercises, note, out, time.monotonic() - t0,
                    reused=len(subs) - len(todo), gradebook=everyone)
     if similarity:

@@ -149,6 +149,7 @@ class Sandbox:
                                            timeout=10).stdout
                 self._has_size = "--size" in help_text
         self.zygote: Any = None  # a normcourse.grading.workers.Zygote while one runs
+        self._pending: Any = None  # launched, not yet confirmed
         self._uids: queue.Queue[int] = queue.Queue()
         base = _UID_BASE + (os.getpid() % 100_000) * 64
         for i in range(64):
@@ -193,23 +194,42 @@ class Sandbox:
         return ""
 
     def start_zygote(self, limits: Limits | None = None) -> bool:
-        """Start a :class:`Zygote` for the workers (bubblewrap as root only); ``False``, and
-        workers started one process each as before, when it cannot run here."""
-        if self.zygote is not None:
-            return True
-        if not (self.kind == "bwrap" and self.as_root):
-            return False
+        """Start a zygote for the workers (bubblewrap as root only) and check it works;
+        ``False``, and workers started one process each as before, when it cannot run here.
+        (:meth:`launch_zygote` then :meth:`confirm_zygote`, for a caller that has other
+        work to do meanwhile.)"""
+        self.launch_zygote(limits)
+        return self.confirm_zygote(limits)
+
+    def launch_zygote(self, limits: Limits | None = None) -> None:
+        """Start the zygote's process, not waiting for it. Call it from the thread that
+        stays (its ``--die-with-parent`` follows the thread that started it)."""
+        if self.zygote is not None or not (self.kind == "bwrap" and self.as_root):
+            return
         from normcourse.grading.workers import Zygote
 
-        limits = limits or Limits()
         try:
-            self.zygote = Zygote(self, limits)
-        except (OSError, EOFError, ValueError, subprocess.SubprocessError):
-            self.zygote = None
+            self._pending = Zygote(self, limits or Limits())
+        except (OSError, ValueError, subprocess.SubprocessError):
+            self._pending = None
+
+    def confirm_zygote(self, limits: Limits | None = None) -> bool:
+        """Wait for a launched zygote and probe it with a tiny notebook; it serves the
+        workers from then on, or is stopped when it does not work."""
+        if self.zygote is not None:
+            return True
+        z, self._pending = getattr(self, "_pending", None), None
+        if z is None:
             return False
+        try:
+            z.wait_ready()
+        except (OSError, EOFError, ValueError):
+            z.close()
+            return False
+        self.zygote = z
         with tempfile.TemporaryDirectory() as tmp:
             probe = run_notebook(self, Path(tmp), ["import numpy as np\nf = np.negative"],
-                                 [("f", [1.0])], limits)
+                                 [("f", [1.0])], limits or Limits())
         if not (probe.calls[0].status == "ok" and probe.calls[0].value == -1.0):
             self.close()
             return False

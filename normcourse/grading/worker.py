@@ -217,6 +217,21 @@ class _Guard:
             self._hook = _ArmOnImport(self, later)
             sys.meta_path.insert(0, self._hook)
 
+    def warm(self, spec: dict[str, list[str]]) -> None:
+        """Resolve ``spec``'s functions and build their stubs without arming them (what the
+        zygote does once, so that no notebook's worker pays for it)."""
+        allowed = set(spec.get("allowed", []))
+        names = [n for n in spec.get("names", []) if n.partition(":")[0] in sys.modules]
+        for module in spec.get("modules", []):
+            if module in sys.modules:
+                names += self._module_names(module, allowed)
+        for name in names:
+            if name not in self._cache:
+                self._cache[name] = self._resolve(name)
+            fn = self._cache[name]
+            if fn is not None:
+                self._stub(name, fn.__code__.co_freevars)
+
     def _module_names(self, module: str, allowed: set[str]) -> list[str]:
         """Every function a library module defines, methods of its classes included."""
         import types
@@ -265,6 +280,9 @@ class _Guard:
         while self._armed:
             fn, code = self._armed.pop()
             fn.__code__ = code
+
+
+_GUARD = _Guard()
 
 
 class _ArmOnImport:
@@ -355,7 +373,7 @@ def run(proto_in: int, proto_out: int) -> None:
             except BaseException:
                 pass
     send({"op": "ready", "cells": report})
-    guard = _Guard()
+    guard = _GUARD  # (warmed by the zygote, when one forked this process)
 
     while True:
         try:
@@ -465,6 +483,13 @@ def zygote(ctrl_fd: int, preload: list[str]) -> None:
             for fd in fds:
                 os.close(fd)
             ctrl.send(json.dumps({"pid": pid}).encode())
+        elif req.get("op") == "warm":  # names to resolve now, for every worker it forks
+            for fd in fds:
+                os.close(fd)
+            for spec in (req.get("forbid") or {}).values():
+                if isinstance(spec, dict):
+                    _GUARD.warm(spec)
+            ctrl.send(json.dumps({"op": "warm"}).encode())
         elif req.get("op") == "reap":
             for fd in fds:
                 os.close(fd)
@@ -476,22 +501,22 @@ def zygote(ctrl_fd: int, preload: list[str]) -> None:
 def _reap(pid: int, grace: float) -> int:
     """Wait up to ``grace`` seconds for ``pid`` to end, then kill it; its exit code (as
     ``subprocess`` reports it: negative for a signal)."""
+    import select
     import signal
-    import time
 
-    end = time.monotonic() + grace
-    while True:
-        try:
-            done, status = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            return -signal.SIGKILL
-        if done:
-            break
-        if time.monotonic() >= end:
+    try:
+        fd = os.pidfd_open(pid)  # readable once the process has ended
+    except OSError:
+        return -signal.SIGKILL
+    try:
+        ready, _, _ = select.select([fd], [], [], max(grace, 0.0))
+        if not ready:
             os.kill(pid, signal.SIGKILL)
-            _, status = os.waitpid(pid, 0)
-            break
-        time.sleep(0.002)
+        _, status = os.waitpid(pid, 0)
+    except ChildProcessError:
+        return -signal.SIGKILL
+    finally:
+        os.close(fd)
     if os.WIFSIGNALED(status):
         return -os.WTERMSIG(status)
     code = os.WEXITSTATUS(status)

@@ -293,7 +293,13 @@ class Zygote:
         finally:
             theirs.close()
         self._ctrl.settimeout(120)
-        self._request(None)  # its "ready"
+        self._ready = False
+
+    def wait_ready(self) -> None:
+        """Wait for the zygote's imports to finish (``EOFError`` if it died)."""
+        if not self._ready:
+            self._request(None)  # its "ready"
+            self._ready = True
 
     def _request(self, msg: dict[str, Any] | None, fds: Sequence[int] = ()) -> dict[str, Any]:
         import json
@@ -306,8 +312,14 @@ class Zygote:
             raise EOFError("the zygote ended")
         return json.loads(data)
 
+    def warm(self, forbid: dict[str, Any]) -> None:
+        """Have the zygote resolve the forbidden library functions once, for every worker."""
+        self.wait_ready()
+        self._request({"op": "warm", "forbid": forbid})
+
     def spawn(self, cfg: dict[str, Any], fds: Sequence[int]) -> int:
         """Fork a worker for one notebook; its pid in the zygote's namespace."""
+        self.wait_ready()
         return int(self._request(cfg, fds)["pid"])
 
     def reap(self, pid: int, grace: float = 0.0) -> int:

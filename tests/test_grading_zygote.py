@@ -111,3 +111,17 @@ def test_python_under_a_private_home_is_not_usable_by_other_uids(tmp_path: Path,
     tmp_path.chmod(0o755)
     ok = all(q.stat().st_mode & 0o005 == 0o005 for q in (private / "py").parents)
     assert sb._others_can_run_python() == ok
+
+
+def test_after_one_crash_each_call_runs_in_a_child(box: sb.Sandbox, tmp_path: Path) -> None:
+    # a function that kills its process on some inputs costs one restart, not one per check
+    cells = ["import os\nstate = []\ndef f(x):\n    state.append(x)\n    if x > 0:\n"
+             "        os._exit(1)\n    return len(state)"]
+    calls = [("f", [0]), ("f", [1]), ("f", [0]), ("f", [2]), ("f", [0])]
+    run = sb.run_notebook(box, tmp_path, cells, calls, sb.Limits())
+    assert [c.status for c in run.calls] == ["ok", "crashed", "ok", "crashed", "ok"]
+    assert run.restarts == 1
+    # each isolated call starts from the state the cells left: the crash left no trace
+    assert [c.value for c in run.calls if c.status == "ok"] == [1, 1, 1]
+    assert run.calls[3].message == ("the process died during the call: the process exited "
+                                    "(sys.exit/os._exit or a crash)")

@@ -441,13 +441,16 @@ def run_notebook(
 
     A cell that hangs or kills the process is skipped on a restart; a call that hangs or
     kills the process scores nothing and the worker is restarted (cells re-executed) for
-    the remaining calls. After a function hangs once, its later calls get a fifth of the
-    call timeout (at least 1 s), so one hanging function does not cost the full timeout
-    on every check. Never raises for anything the student code does.
+    the remaining calls. After a call kills the process once, the later calls each run
+    in a forked child of the new worker, so a function that crashes on every check costs
+    one restart, not one per check. After a function hangs once, its later calls get a
+    fifth of the call timeout (at least 1 s), so one hanging function does not cost the
+    full timeout on every check. Never raises for anything the student code does.
     """
     out = NotebookRun(calls=[CallOutcome("not-run") for _ in calls])
     skip: dict[int, str] = {}
     hung: set[str] = set()
+    isolate = False
     pending = list(range(len(calls)))
     t0 = time.monotonic()
     budget_end = t0 + limits.budget
@@ -513,8 +516,8 @@ def run_notebook(
                     fname in hung) else limits.timeout
                 deadline = min(time.monotonic() + limit, budget_end)
                 try:
-                    w.send({"op": "call", "id": k, "function": fname, "args": trees}, blobs,
-                           deadline)
+                    w.send({"op": "call", "id": k, "function": fname, "args": trees,
+                            "isolate": isolate}, blobs, deadline)
                     h, rblobs = w.recv(deadline)
                     out.calls[k] = _call_outcome(h, rblobs, k)
                 except TimeoutError:
@@ -530,6 +533,7 @@ def run_notebook(
                         message=f"the process died during the call: {w.exit_description()}",
                     )
                     alive = False
+                    isolate = True  # from now on each call runs in a child of the worker
                 except wire.WireError:  # no detail: the bytes came from student code
                     out.calls[k] = CallOutcome("protocol", message="malformed answer")
                     alive = False
@@ -595,6 +599,11 @@ def _call_outcome(h: dict[str, Any], blobs: list[bytes], k: int) -> CallOutcome:
         return CallOutcome("raised", message=msg, detail=err, exc_type=t)
     if status == "missing":
         return CallOutcome("missing", message="function not defined in the notebook", detail=err)
+    if status == "crashed" and type(h.get("rc")) is int:  # an isolated call's child died
+        from normcourse.grading.workers import describe_exit
+
+        return CallOutcome("crashed", message="the process died during the call: "
+                                              + describe_exit(h["rc"]))
     if status == "delegated":
         names = [str(n).replace(":", ".")[:120] for n in h.get("names", [])][:5]
         if not names:

@@ -22,10 +22,12 @@ Protocol (frames of :mod:`~normcourse.grading.wire`; values are plain data, no p
                                             "modules": [...], "allowed": [...]}}}
     worker → grader  {"op": "cell", "i": index}            before each cell it executes
     worker → grader  {"op": "ready", "cells": [{"i", "status", "error"}, ...]}
-    grader → worker  {"op": "call", "id": k, "function": name, "args": [tree, ...]}
+    grader → worker  {"op": "call", "id": k, "function": name, "args": [tree, ...],
+                      "isolate": bool}   (true: run the call in a forked child)
     worker → grader  {"op": "result", "id": k, "status": "ok", "value": tree}
                      or status "missing" | "raised" | "unsupported" with "type", "error",
                      or status "delegated" with "names" (forbidden functions it called)
+                     or status "crashed" with "rc" (an isolated call's child died)
     grader → worker  {"op": "exit"}
 
 Every cell runs in one shared namespace; an exception (including ``SystemExit`` and
@@ -333,9 +335,10 @@ def run(proto_in: int, proto_out: int) -> None:
 
     reader = wire.FrameReader(proto_in)
     main_pid = os.getpid()
+    answering = [main_pid]  # the process allowed to answer (an isolated call's child)
 
     def send(header: dict[str, Any], blobs: list[bytes] | None = None) -> None:
-        if os.getpid() != main_pid:  # a forked child of student code: never answer
+        if os.getpid() not in answering:  # a forked child of student code: never answer
             os._exit(0)
         wire.write_frame(proto_out, header, blobs)
 
@@ -388,36 +391,63 @@ def run(proto_in: int, proto_out: int) -> None:
         rid = header.get("id")
         name = str(header.get("function"))
         args = [wire.decode(a, blobs) for a in header.get("args", [])]
-        fn = ns.get(name)
-        if not callable(fn):
-            send({"op": "result", "id": rid, "status": "missing",
-                  "error": f"no function named {name!r} is defined in the notebook"})
+        if not header.get("isolate"):
+            _answer(send, ns, guard, forbid, rid, name, args)
             continue
-        try:
-            guard.arm(name, forbid.get(name, {}))
-            value = fn(*args)
-        except BaseException as exc:
-            guard.disarm()
-            if guard.hits:
-                send({"op": "result", "id": rid, "status": "delegated", "names": guard.hits})
-                continue
-            send({"op": "result", "id": rid, "status": "raised", "type": type(exc).__name__,
-                  "error": _describe_error(exc, "")})
-            continue
+        # After a call killed the process once, each call runs in a child of this process
+        # (the cells' state, copied): a crash costs that child, not a restart.
+        done_r, done_w = os.pipe()
+        child = os.fork()
+        if child == 0:
+            os.close(done_r)
+            answering[:] = [os.getpid()]
+            _answer(send, ns, guard, forbid, rid, name, args)
+            os.write(done_w, b"1")
+            os._exit(0)
+        os.close(done_w)
+        _, status = os.waitpid(child, 0)
+        answered = os.read(done_r, 1) == b"1"
+        os.close(done_r)
+        if not answered:
+            rc = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+            send({"op": "result", "id": rid, "status": "crashed", "rc": rc})
+
+
+def _answer(send: Any, ns: dict[str, Any], guard: _Guard, forbid: dict[str, Any], rid: Any,
+            name: str, args: list[Any]) -> None:
+    """Call the student's function ``name`` on ``args`` and send the plain result."""
+    from normcourse.grading import wire
+
+    fn = ns.get(name)
+    if not callable(fn):
+        send({"op": "result", "id": rid, "status": "missing",
+              "error": f"no function named {name!r} is defined in the notebook"})
+        return
+    try:
+        guard.arm(name, forbid.get(name, {}))
+        value = fn(*args)
+    except BaseException as exc:
         guard.disarm()
-        if guard.hits:  # the student caught the DelegationError: still a delegation
+        if guard.hits:
             send({"op": "result", "id": rid, "status": "delegated", "names": guard.hits})
-            continue
-        try:
-            tree, out_blobs = wire.encode(wire.to_plain(value))
-        except wire.Unsupported as exc:
-            send({"op": "result", "id": rid, "status": "unsupported", "error": str(exc)})
-            continue
-        except BaseException as exc:
-            send({"op": "result", "id": rid, "status": "unsupported",
-                  "error": f"could not convert the result: {type(exc).__name__}"})
-            continue
-        send({"op": "result", "id": rid, "status": "ok", "value": tree}, out_blobs)
+            return
+        send({"op": "result", "id": rid, "status": "raised", "type": type(exc).__name__,
+              "error": _describe_error(exc, "")})
+        return
+    guard.disarm()
+    if guard.hits:  # the student caught the DelegationError: still a delegation
+        send({"op": "result", "id": rid, "status": "delegated", "names": guard.hits})
+        return
+    try:
+        tree, out_blobs = wire.encode(wire.to_plain(value))
+    except wire.Unsupported as exc:
+        send({"op": "result", "id": rid, "status": "unsupported", "error": str(exc)})
+        return
+    except BaseException as exc:
+        send({"op": "result", "id": rid, "status": "unsupported",
+              "error": f"could not convert the result: {type(exc).__name__}"})
+        return
+    send({"op": "result", "id": rid, "status": "ok", "value": tree}, out_blobs)
 
 
 # ====================================================================== the zygote

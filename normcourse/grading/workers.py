@@ -222,22 +222,26 @@ class WorkerProcess:
         Deliberately coarse (no exit status, no arbitrary signal name): student code that
         saw hidden inputs could otherwise encode them in how it dies.
         """
-        rc = self.returncode
-        if rc is None:
-            return "still running"
-        if rc < 0 or rc > 128:
-            sig = -rc if rc < 0 else rc - 128
-            names: dict[int, str] = {
-                signal.SIGKILL: "killed (memory or process limit, or by the grader)",
-                signal.SIGXCPU: "CPU time limit exceeded",
-                signal.SIGSEGV: "crashed (e.g. a stack overflow)",
-            }
-            return names.get(sig, "killed by a signal")
-        return "the process exited (sys.exit/os._exit or a crash)"
+        return describe_exit(self.returncode)
 
     def stderr_tail(self, n: int = 600) -> str:
         """The last ``n`` characters the worker wrote to stderr (for the instructor's log)."""
         return self.stderr.decode("utf-8", errors="replace")[-n:]
+
+
+def describe_exit(rc: int | None) -> str:
+    """How a process ended, in a few fixed words, from its exit code (negative: a signal)."""
+    if rc is None:
+        return "still running"
+    if rc < 0 or rc > 128:
+        sig = -rc if rc < 0 else rc - 128
+        names: dict[int, str] = {
+            signal.SIGKILL: "killed (memory or process limit, or by the grader)",
+            signal.SIGXCPU: "CPU time limit exceeded",
+            signal.SIGSEGV: "crashed (e.g. a stack overflow)",
+        }
+        return names.get(sig, "killed by a signal")
+    return "the process exited (sys.exit/os._exit or a crash)"
 
 
 def submission_files(submission: Path, limit: int) -> list[tuple[str, bytes]] | None:

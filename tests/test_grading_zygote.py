@@ -125,3 +125,18 @@ def test_after_one_crash_each_call_runs_in_a_child(box: sb.Sandbox, tmp_path: Pa
     assert [c.value for c in run.calls if c.status == "ok"] == [1, 1, 1]
     assert run.calls[3].message == ("the process died during the call: the process exited "
                                     "(sys.exit/os._exit or a crash)")
+
+
+def test_after_a_cell_hangs_later_cells_and_other_functions_get_shorter_limits(
+        box: sb.Sandbox, tmp_path: Path) -> None:
+    cells = ["def slow():\n    while True:\n        pass", "slow()", "slow()",
+             "def f():\n    return 1\ndef g():\n    slow()"]
+    run = sb.run_notebook(box, tmp_path, cells, [("g", []), ("f", []), ("g", [])],
+                          sb.Limits(timeout=5.0, cell_timeout=5.0))
+    assert [c.status for c in run.cells] == ["ok", "timeout", "timeout", "ok"]
+    assert run.cells[1].error == "did not finish within 5 s (skipped)"
+    assert run.cells[2].error == "did not finish within 1 s (skipped)"
+    first, ok, again = run.calls
+    assert first.message == "did not return within 1 s (something had hung before)"
+    assert ok.value == 1
+    assert again.message == "did not return within 1 s (it had hung on an earlier check)"

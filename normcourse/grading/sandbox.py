@@ -443,9 +443,11 @@ def run_notebook(
     kills the process scores nothing and the worker is restarted (cells re-executed) for
     the remaining calls. After a call kills the process once, the later calls each run
     in a forked child of the new worker, so a function that crashes on every check costs
-    one restart, not one per check. After a function hangs once, its later calls get a
-    fifth of the call timeout (at least 1 s), so one hanging function does not cost the
-    full timeout on every check. Never raises for anything the student code does.
+    one restart, not one per check. After a call or a cell hangs once, the later calls get
+    a fifth of the call timeout (at least 1 s), and after a cell hangs once, the later
+    cells a fifth of the cell timeout: one hanging function does not cost the full
+    timeout on every check and every cell that uses it. Never raises for anything the
+    student code does.
     """
     out = NotebookRun(calls=[CallOutcome("not-run") for _ in calls])
     skip: dict[int, str] = {}
@@ -477,12 +479,16 @@ def run_notebook(
                 w.send({"op": "run", "cells": cells, "skip": sorted(skip),
                         "forbid": dict(forbid or {})}, None,
                        min(time.monotonic() + limits.cell_timeout, budget_end))
-                cell_deadline = time.monotonic() + limits.cell_timeout
+                # after a cell hung once, the later cells get a fifth of the cell timeout
+                cell_limit = limits.cell_timeout if not any(
+                    "did not finish" in r for r in skip.values()) else max(
+                        1.0, limits.cell_timeout / 5)
+                cell_deadline = time.monotonic() + cell_limit
                 while True:
                     h, _ = w.recv(min(cell_deadline, budget_end))
                     if h.get("op") == "cell" and type(h.get("i")) is int:
                         current = h["i"]
-                        cell_deadline = time.monotonic() + limits.cell_timeout
+                        cell_deadline = time.monotonic() + cell_limit
                         continue
                     if h.get("op") == "ready" and isinstance(h.get("cells"), list):
                         out.cells = _cell_report(h["cells"], len(cells), skip)
@@ -499,7 +505,7 @@ def run_notebook(
                     out.cells = out.cells or _cell_report([], len(cells), skip)
                     break
                 if isinstance(exc, TimeoutError):
-                    skip[current] = f"did not finish within {limits.cell_timeout:g} s (skipped)"
+                    skip[current] = f"did not finish within {cell_limit:g} s (skipped)"
                 else:
                     skip[current] = f"stopped the process: {w.exit_description()} (skipped)"
                 out.restarts += 1
@@ -511,9 +517,10 @@ def run_notebook(
             while pending and alive:
                 k = pending[0]
                 fname, trees, blobs = encoded[k]
-                # a function that hung once gets a shorter limit on its later checks
+                # after a call or a cell hung once, the later calls get a fifth of the timeout
+                cell_hung = any("did not finish" in r for r in skip.values())
                 limit = min(limits.timeout, max(1.0, limits.timeout / 5)) if (
-                    fname in hung) else limits.timeout
+                    hung or cell_hung) else limits.timeout
                 deadline = min(time.monotonic() + limit, budget_end)
                 try:
                     w.send({"op": "call", "id": k, "function": fname, "args": trees,
@@ -521,7 +528,8 @@ def run_notebook(
                     h, rblobs = w.recv(deadline)
                     out.calls[k] = _call_outcome(h, rblobs, k)
                 except TimeoutError:
-                    again = " (it had hung on an earlier check)" if fname in hung else ""
+                    again = (" (it had hung on an earlier check)" if fname in hung else
+                             " (something had hung before)" if hung or cell_hung else "")
                     out.calls[k] = CallOutcome(
                         "timeout", message=f"did not return within {limit:g} s{again}")
                     hung.add(fname)

@@ -9,12 +9,18 @@ Instructor side (command line)::
 
     normcourse release                               # solutions/ → exercises/, book pages
     normcourse grade SUBMISSIONS --out grading-out   # gradebook, feedback, results.json
+    normcourse grade … --similarity                  # + similarity.html / .csv
+    normcourse autograder --exercise ID --out autograder.zip   # for Gradescope
 
 Modules: :mod:`~normcourse.grading.spec` (the exercise spec), :mod:`~.compare`
 (comparators), :mod:`~.wire` (the data allowed across the sandbox boundary),
-:mod:`~.selfcheck` (``check``), :mod:`~.release`, :mod:`~.sandbox` and :mod:`~.worker`
-(the untrusted side), :mod:`~.grader`. Hidden checks are never part of this package: they
-live in the instructor's ``solutions/`` folder, which only the grader reads.
+:mod:`~.selfcheck` (``check``), :mod:`~.release`, :mod:`~.sandbox` (isolation and one
+notebook's run), :mod:`~.workers` (starting workers: one process each, or forked by the
+zygote) and :mod:`~.worker` (the untrusted side, and the zygote), :mod:`~.codescan` (what
+graded code reaches; delegation to the library), :mod:`~.grader`, :mod:`~.feedback`,
+:mod:`~.similarity`, :mod:`~.autograder` (Gradescope). Hidden checks are never part of
+this package: they live in the instructor's ``solutions/`` folder, which only the grader
+reads.
 
 Importing this package is cheap (no numpy): the sandboxed worker imports it too.
 """

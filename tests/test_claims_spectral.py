@@ -226,7 +226,8 @@ def test_no_attack_inside_certified_radius_on_page_models(page) -> None:
         medians[name] = r.median().item()
         inside = pgd_attack(net, Xt, pred, 0.99 * r, steps=50, seed=1)
         beyond = pgd_attack(net, Xt, pred, 3.0 * r, steps=50, seed=1)
-        assert torch.all(torch.linalg.vector_norm(inside - Xt, dim=1) <= 0.99 * r * (1 + 1e-5))
+        # (float32: the projected step may overshoot the radius by a few ulps)
+        assert torch.all(torch.linalg.vector_norm(inside - Xt, dim=1) <= 0.99 * r * (1 + 1e-4))
         with torch.no_grad():
             assert (net(inside).argmax(1) != pred).sum().item() == 0
             flips_beyond[name] = (net(beyond).argmax(1) != pred).sum().item()

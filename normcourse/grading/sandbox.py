@@ -333,7 +333,7 @@ class Sandbox:
                 ro(name)
         if Path("/etc/ld.so.cache").exists():
             ro("/etc/ld.so.cache")
-        for d in _python_dirs():
+        for d in python_dirs():
             ro(d)
         args.extend(["--perms", "0755", "--dir", SANDBOX_ROOT])
         made.add(SANDBOX_ROOT)
@@ -360,7 +360,7 @@ def _others_can_run_python() -> bool:
     """Whether a process of another uid can use this interpreter and its packages (each
     directory and its parents readable and searchable by others, as in /usr; not when
     Python lives under a private home such as /root)."""
-    for d in _python_dirs():
+    for d in python_dirs():
         p = Path(d)
         for q in [p, *p.parents]:
             try:
@@ -371,7 +371,7 @@ def _others_can_run_python() -> bool:
     return True
 
 
-def _python_dirs() -> list[str]:
+def python_dirs() -> list[str]:
     """Read-only directories the interpreter needs: prefixes, site-packages, normcourse."""
     import normcourse
 

@@ -565,10 +565,20 @@ def _spawned(libc: Any, ctrl: Any, fds: list[int], req: dict[str, Any]) -> None:
         if libc.unshare(_CLONE_NEWNS | _CLONE_NEWPID | _CLONE_NEWNET | _CLONE_NEWIPC) != 0:
             os._exit(70)
         _mount(libc, None, "/", None, _MS_REC | _MS_PRIVATE)
+        # The interpreter's read-only folders that live under /tmp (a checkout in /tmp/...)
+        # are kept: held open by descriptor, then bound again inside the fresh /tmp.
+        keep = [(d, os.open(d, os.O_PATH | os.O_DIRECTORY)) for d in map(str, req["keep"])
+                if os.path.isdir(d)]
         size = int(req["tmp_bytes"])
         for where in ("/tmp", "/dev/shm"):
             _mount(libc, "tmpfs", where, "tmpfs", _MS_NOSUID | _MS_NODEV,
                    f"size={size},mode=1777")
+        for d, fd in keep:
+            os.makedirs(d, mode=0o755, exist_ok=True)
+            _mount(libc, f"/proc/self/fd/{fd}", d, None, _MS_BIND | _MS_REC)
+            _mount(libc, None, d, None,
+                   _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
+            os.close(fd)
         _mount(libc, "tmpfs", "/submission", "tmpfs", _MS_NOSUID | _MS_NODEV,
                f"size={int(req['sub_bytes']) + (1 << 20)},mode=0755")
         from normcourse.grading import wire

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from normcourse.grading import wire
-from normcourse.grading.sandbox import user_tasks
+from normcourse.grading.sandbox import python_dirs, user_tasks
 
 if TYPE_CHECKING:
     from normcourse.grading.sandbox import Limits, Sandbox
@@ -121,7 +121,9 @@ class WorkerProcess:
         err_r, err_w = os.pipe()
         cfg = {"op": "spawn", "uid": self.uid, "gid": self.uid,
                "limits": self.limits.rlimits(), "tmp_bytes": self.limits.tmp_mb << 20,
-               "sub_bytes": sum(len(b) for _, b in files)}
+               "sub_bytes": sum(len(b) for _, b in files),
+               "keep": [d for d in python_dirs() if d == "/tmp" or d.startswith(("/tmp/",
+                                                                                 "/dev/shm/"))]}
         try:
             self._pid = zygote.spawn(cfg, [theirs.fileno(), err_w])
         finally:

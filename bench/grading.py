@@ -110,6 +110,12 @@ def per_exercise(tmp: Path) -> int:
     return 0
 
 
+def _per_kind(seconds: dict[str, float], kinds: dict[str, str], count: dict[str, int]) -> str:
+    """Mean seconds per submission of each kind, e.g. ``right 0.06; wrong 0.06; …``."""
+    return "; ".join(f"{k} {sum(t for s, t in seconds.items() if kinds[s] == k) / c:.2f}"
+                     for k, c in count.items())
+
+
 def against_nbgrader(tmp: Path) -> int:
     """W (22 right, 5 wrong, 3 crashing submissions of NB_EXERCISE) graded by our grader,
     ``jobs=1`` and ``jobs=2``, and by ``nbgrader autograde``; prints the seconds and the
@@ -147,17 +153,13 @@ def against_nbgrader(tmp: Path) -> int:
             first = run
         scores[jobs] = {r.student: r.total for r in run.results}
         check_scores(scores[jobs], full, kinds, f"our grader (jobs={jobs})")
-        per_kind = "; ".join(
-            f"{k} {sum(r.seconds for r in run.results if kinds[r.student] == k) / c:.2f}"
-            for k, c in count.items())
+        per_kind = _per_kind({r.student: r.seconds for r in run.results}, kinds, count)
         print(f"  ours, jobs={jobs}:  {ours[jobs]:6.1f} s wall, {ours[jobs] / n:.3f} s per "
               f"submission (one worker's s per submission: {per_kind}); sandbox: "
               f"{run.sandbox.split(' (')[0]}")
     nb = autograde(subs, NB_EXERCISE, solutions, tmp / "nbgrader")
     check_nbgrader(nb, kinds)
-    per_kind = "; ".join(
-        f"{k} {sum(t for s, t in nb.per_student.items() if kinds[s] == k) / c:.2f}"
-        for k, c in count.items())
+    per_kind = _per_kind(nb.per_student, kinds, count)
     print(f"  nbgrader autograde: {nb.seconds:6.1f} s wall, {nb.seconds / n:.3f} s per "
           f"submission (s per submission: {per_kind}; start-up {nb.startup:.1f} s); serial, "
           f"one kernel per notebook; failed (kernel died): {len(nb.failed)}")

@@ -101,7 +101,19 @@ def known_exercise_ids(solutions: Path) -> list[str]:
 
 def _front_matter_id(path: Path) -> str | None:
     """``exercise.id`` of a solution notebook's YAML front matter (no notebook parsing);
-    ``None`` when it has none (:func:`load_exercises` then says what is wrong)."""
+    ``None`` when it has none (:func:`load_exercises` then says what is wrong). Read once
+    per version of the file (its size and modification time)."""
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    if key not in _IDS:
+        _IDS[key] = _read_front_matter_id(path)
+    return _IDS[key]
+
+
+_IDS: dict[tuple[str, int, int], str | None] = {}
+
+
+def _read_front_matter_id(path: Path) -> str | None:
     import yaml
 
     text = path.read_text(encoding="utf-8")
@@ -271,6 +283,12 @@ class NotebookReport:
     cells: list[sb.CellOutcome] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     stderr: str = ""
+    run: sb.NotebookRun | None = field(default=None, repr=False, compare=False)
+
+    def complete(self) -> None:
+        """Fill in ``stderr`` once a worker ending in the background has ended."""
+        if self.run is not None:
+            self.stderr, self.run = self.run.wait(), None
 
 
 @dataclass
@@ -283,6 +301,11 @@ class StudentResult:
     notebooks: list[NotebookReport] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
+
+    def complete(self) -> None:
+        """Wait for the workers still ending in the background (their stderr)."""
+        for n in self.notebooks:
+            n.complete()
 
     @property
     def total(self) -> float:
@@ -315,15 +338,18 @@ def _zero(ex: Exercise, reason: str) -> dict[str, ItemResult]:
 
 
 def grade_notebook(
-    path: Path, root: Path, ex: Exercise, cells: list[str], box: sb.Sandbox, limits: sb.Limits
+    path: Path, root: Path, ex: Exercise, cells: list[str], box: sb.Sandbox, limits: sb.Limits,
+    background: bool = False,
 ) -> tuple[dict[str, ItemResult], NotebookReport]:
-    """Run one notebook against every task of its exercise."""
+    """Run one notebook against every task of its exercise (with ``background`` its worker
+    ends after this returns: :meth:`NotebookReport.complete` waits for its stderr)."""
     rep = NotebookReport(str(path.relative_to(root.parent)), ex.id)
     calls = [(t.check.function, list(t.args.values())) for t in ex.tasks]
     forbid = {f: v.wire() for f, v in ex.forbidden.items() if v}
-    run = sb.run_notebook(box, root, cells, calls, limits, forbid)
+    run = sb.run_notebook(box, root, cells, calls, limits, forbid, background)
     rep.cells = run.cells
     rep.stderr = run.stderr
+    rep.run = run if background else None
     rep.problems += run.problems
     # The static scan: what the code of each graded function reaches names from the library.
     static = {f: [n.replace(":", ".") for n in used]
@@ -359,11 +385,13 @@ def grade_submission(
     box: sb.Sandbox,
     limits: sb.Limits,
     others: Iterable[str] = (),
+    background: bool = False,
 ) -> StudentResult:
     """Grade one student; never raises (an internal error becomes a problem, score 0).
 
     ``exercises`` are the assignment; a notebook recognised as one of ``others`` (exercises
-    outside the assignment) is reported and not graded.
+    outside the assignment) is reported and not graded. With ``background`` the last
+    worker of each notebook ends after this returns (:meth:`StudentResult.complete`).
     """
     others = tuple(others)
     t0 = time.monotonic()
@@ -390,7 +418,8 @@ def grade_submission(
                 res.problems.append(f"{rel}: {msg}")
                 res.notebooks.append(NotebookReport(rel, None, problems=[msg]))
                 continue
-            items, rep = grade_notebook(path, sub.root, exercises[ex_id], cells, box, limits)
+            items, rep = grade_notebook(path, sub.root, exercises[ex_id], cells, box, limits,
+                                        background)
             res.notebooks.append(rep)
             res.problems += [f"{rel}: {p}" for p in rep.problems]
             if ex_id not in best or rep.score > best[ex_id][0]:
@@ -547,7 +576,7 @@ def grade(
     _check_paths(submissions, out, solutions)
     limits = limits or sb.Limits()
     # The sandbox's zygote starts (in its own process) while the checks are built.
-    box = sb.Sandbox.detect(sandbox)
+    box = sb.Sandbox.detect(sandbox, probe=False)  # a zygote that starts is the probe
     box.launch_zygote(limits)
     starter = threading.Thread(target=box.confirm_zygote, args=(limits,), daemon=True)
     starter.start()
@@ -592,8 +621,13 @@ def grade(
         starter.join()
         box.close()
         raise
-    note = box.describe()
     starter.join()  # one start for the run; each notebook still gets its own process
+    try:
+        box.settle()  # bubblewrap probed here when no zygote showed that it works
+    except BaseException:
+        box.close()
+        raise
+    note = box.describe()
     if box.zygote is not None:
         with contextlib.suppress(OSError, EOFError, ValueError):
             box.zygote.warm({f"{e}/{f}": v.wire() for e, ex in exercises.items()
@@ -622,8 +656,8 @@ def grade(
 
             bar = tqdm(total=len(todo), unit="submission", desc="grading")
         with cf.ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = {pool.submit(grade_submission, s, exercises, box, limits, others): s
-                       for s in todo}
+            futures = {pool.submit(grade_submission, s, exercises, box, limits, others,
+                                   True): s for s in todo}
             for fut in cf.as_completed(futures):
                 s = futures[fut]
                 try:
@@ -632,6 +666,7 @@ def grade(
                     r = StudentResult(s.student, s.slug, problems=[f"internal error: {exc}"])
                     for ex in exercises.values():
                         r.items.update(_zero(ex, "not graded (internal grader error)"))
+                r.complete()  # its workers, ending in the background, have ended
                 results.append(r)
                 kept.put(keys[s.slug], r)
                 atomic_write(out / r.slug / "feedback.md", feedback_md(r, exercises, note))

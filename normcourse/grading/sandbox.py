@@ -36,6 +36,7 @@ import site
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -150,6 +151,9 @@ class Sandbox:
                 self._has_size = "--size" in help_text
         self.zygote: Any = None  # a normcourse.grading.workers.Zygote while one runs
         self._pending: Any = None  # launched, not yet confirmed
+        self._unprobed: str | None = None  # detect's preference, until settle() probes
+        self._retirer: Any = None  # a workers.Retirer, once a worker ends in the background
+        self._retiring: dict[int, bool] = {}  # uids that the retirer frees
         self._uids: queue.Queue[int] = queue.Queue()
         base = _UID_BASE + (os.getpid() % 100_000) * 64
         for i in range(64):
@@ -157,8 +161,12 @@ class Sandbox:
 
     # ------------------------------------------------------------------ detection
     @classmethod
-    def detect(cls, prefer: str = "auto") -> Sandbox:
-        """``auto``: bubblewrap if it works here, else the rlimits fallback (with a note)."""
+    def detect(cls, prefer: str = "auto", probe: bool = True) -> Sandbox:
+        """``auto``: bubblewrap if it works here, else the rlimits fallback (with a note).
+
+        ``probe=False`` (as root) leaves the probe to the zygote: a zygote that starts and
+        grades a tiny notebook shows that bubblewrap works; :meth:`settle`, after
+        :meth:`confirm_zygote`, probes only when it did not."""
         if prefer not in ("auto", "bwrap", "rlimits"):
             raise ValueError(f"sandbox must be 'auto', 'bwrap' or 'rlimits', got {prefer!r}")
         if prefer == "rlimits":
@@ -173,13 +181,24 @@ class Sandbox:
                 )
             return cls("rlimits", note)
         box = cls("bwrap", "", path)
-        problem = box._probe()
+        box._unprobed = prefer
+        if not (box.as_root and not probe):
+            box.settle()
+        return box
+
+    def settle(self) -> None:
+        """Probe bubblewrap now if :meth:`detect` left it to a zygote that does not run;
+        where it fails, fall back to rlimits (``ValueError`` for ``--sandbox bwrap``)."""
+        prefer, self._unprobed = self._unprobed, None
+        if prefer is None or self.zygote is not None:
+            return
+        problem = self._probe()
         if problem:
             if prefer == "bwrap":
                 raise ValueError(f"--sandbox bwrap: bwrap does not work here: {problem}")
-            return cls("rlimits", f"WARNING: bwrap is installed but failed ({problem}) — "
-                                  "student code ran with resource limits only")
-        return box
+            self.kind, self.bwrap = "rlimits", None
+            self.note = (f"WARNING: bwrap is installed but failed ({problem}) — student code "
+                         "ran with resource limits only")
 
     def _probe(self) -> str:
         with tempfile.TemporaryDirectory() as tmp:
@@ -237,6 +256,8 @@ class Sandbox:
 
     def close(self) -> None:
         """Stop the zygote, if one runs."""
+        if self._retirer is not None:
+            self._retirer.join()  # workers still ending need the zygote to reap them
         if self.zygote is not None:
             self.zygote.close()
             self.zygote = None
@@ -262,8 +283,34 @@ class Sandbox:
         try:
             yield uid
         finally:
-            self._reap(uid)
-            self._uids.put(uid)
+            if not self._retiring.pop(uid, False):  # else the retirer frees it (retire)
+                self._reap(uid)
+                self._uids.put(uid)
+
+    def retire(self, worker: Any, uid: int | None, run: NotebookRun) -> None:
+        """End a worker that has finished its notebook in the background (it was told to
+        exit): killed and reaped, then its uid is freed (nothing of it survives before the
+        uid is reused) and ``run.stderr`` is filled in (:meth:`NotebookRun.wait`). The next
+        notebook, on another uid, does not wait for it."""
+        from normcourse.grading.workers import Retirer
+
+        if self._retirer is None:
+            self._retirer = Retirer()
+        if uid is not None:
+            self._retiring[uid] = True
+
+        def finish() -> None:
+            try:
+                worker.kill()
+                run.stderr = worker.stderr_tail()
+            finally:
+                if uid is not None:
+                    self._reap(uid)
+                    self._uids.put(uid)
+                run._done.set()
+
+        run._done.clear()
+        self._retirer.submit(finish)
 
     @staticmethod
     def _reap(uid: int) -> None:
@@ -423,6 +470,16 @@ class NotebookRun:
     restarts: int = 0
     problems: list[str] = field(default_factory=list)
     stderr: str = ""
+    _done: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._done.set()
+
+    def wait(self) -> str:
+        """``stderr``, once the worker has ended (run with ``background``, it ends after
+        :func:`run_notebook` returns)."""
+        self._done.wait()
+        return self.stderr
 
 
 def run_notebook(
@@ -432,8 +489,12 @@ def run_notebook(
     calls: list[tuple[str, list[Any]]],
     limits: Limits,
     forbid: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
+    background: bool = False,
 ) -> NotebookRun:
     """Execute ``cells`` in a fresh sandboxed worker, then each call ``(function, args)``.
+
+    With ``background`` the last worker ends after this returns (:meth:`Sandbox.retire`;
+    the run's ``stderr`` is complete once :meth:`NotebookRun.wait` returns).
 
     ``forbid`` maps a function name to the library functions that are unavailable while
     it runs (:meth:`normcourse.grading.codescan.Forbidden.wire`; a use makes the call's
@@ -549,6 +610,9 @@ def run_notebook(
             if alive:
                 with contextlib.suppress(Exception):
                     w.send({"op": "exit"}, None, time.monotonic() + 1)
+                if background and not pending:
+                    box.retire(w, uid, out)
+                    break
             w.kill()
             out.stderr = w.stderr_tail()
             if not pending:

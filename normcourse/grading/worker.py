@@ -489,6 +489,8 @@ def zygote(ctrl_fd: int, preload: list[str]) -> None:
     fresh ``/proc``, and then — as PID 2 of its own PID namespace, under the student's uid
     and rlimits — serves the submission exactly as :func:`main` does. Killing the spawned
     process kills the namespace's init and with it every process the student started.
+    A spawned process is made ahead of time: until the grader sends it a notebook's files,
+    uid and limits it holds nothing but its empty namespaces and runs no code.
     """
     import importlib
     import socket
@@ -579,11 +581,14 @@ def _spawned(libc: Any, ctrl: Any, fds: list[int], req: dict[str, Any]) -> None:
             _mount(libc, None, d, None,
                    _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
             os.close(fd)
-        _mount(libc, "tmpfs", "/submission", "tmpfs", _MS_NOSUID | _MS_NODEV,
-               f"size={int(req['sub_bytes']) + (1 << 20)},mode=0755")
+        # Ready ahead of time: it waits here (as root, running nothing) for the notebook
+        # it will serve; the frame brings the student's files, uid and limits.
         from normcourse.grading import wire
 
         header, blobs = wire.FrameReader(proto).read()
+        req = {**req, **{k: header[k] for k in ("uid", "gid", "limits") if k in header}}
+        _mount(libc, "tmpfs", "/submission", "tmpfs", _MS_NOSUID | _MS_NODEV,
+               f"size={sum(map(len, blobs)) + (1 << 20)},mode=0755")
         names = header.get("files", [])
         for name, data in zip(names, blobs, strict=True):
             parts = str(name).split("/")

@@ -117,18 +117,7 @@ class WorkerProcess:
         self._drain.start()
 
     def _start_forked(self, zygote: Zygote, files: list[tuple[str, bytes]]) -> None:
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        err_r, err_w = os.pipe()
-        cfg = {"op": "spawn", "uid": self.uid, "gid": self.uid,
-               "limits": self.limits.rlimits(), "tmp_bytes": self.limits.tmp_mb << 20,
-               "sub_bytes": sum(len(b) for _, b in files),
-               "keep": [d for d in python_dirs() if d == "/tmp" or d.startswith(("/tmp/",
-                                                                                 "/dev/shm/"))]}
-        try:
-            self._pid = zygote.spawn(cfg, [theirs.fileno(), err_w])
-        finally:
-            theirs.close()
-            os.close(err_w)
+        self._pid, ours, err_r = zygote.take(self.limits.tmp_mb << 20)
         self._zygote, self._sock = zygote, ours
         self._out_fd, self._err_fd = ours.fileno(), err_r
         self.reader = wire.FrameReader(self._out_fd, max_payload=self.limits.max_output_mb << 20)
@@ -136,8 +125,9 @@ class WorkerProcess:
         self._drain.start()
         os.set_blocking(self._out_fd, False)
         deadline = time.monotonic() + 30
-        self.send({"op": "files", "files": [n for n, _ in files]}, [b for _, b in files],
-                  deadline)
+        self.send({"op": "files", "files": [n for n, _ in files], "uid": self.uid,
+                   "gid": self.uid, "limits": self.limits.rlimits()},
+                  [b for _, b in files], deadline)
         h, _ = self.recv(deadline)
         if h.get("op") != "mounted":
             raise wire.WireError("the sandboxed process did not set up its files")
@@ -300,6 +290,12 @@ class Zygote:
             theirs.close()
         self._ctrl.settimeout(120)
         self._ready = False
+        # Spawned processes made ahead of time (see take): (tmp bytes, pid, socket, stderr)
+        self._spares: list[tuple[int, int, socket.socket, int]] = []
+        self._want = 0
+        self._closed = False
+        self._cond = threading.Condition()
+        self._filler: threading.Thread | None = None
 
     def wait_ready(self) -> None:
         """Wait for the zygote's imports to finish (``EOFError`` if it died)."""
@@ -323,17 +319,78 @@ class Zygote:
         self.wait_ready()
         self._request({"op": "warm", "forbid": forbid})
 
-    def spawn(self, cfg: dict[str, Any], fds: Sequence[int]) -> int:
-        """Fork a worker for one notebook; its pid in the zygote's namespace."""
+    def spawn(self, tmp_bytes: int) -> tuple[int, socket.socket, int]:
+        """Fork the first process of one notebook's namespaces, which then waits for the
+        notebook's files (:meth:`WorkerProcess.start`): its pid in the zygote's namespace,
+        our end of its protocol socket and the read end of its stderr."""
         self.wait_ready()
-        return int(self._request(cfg, fds)["pid"])
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        err_r, err_w = os.pipe()
+        cfg = {"op": "spawn", "tmp_bytes": tmp_bytes,
+               "keep": [d for d in python_dirs() if d == "/tmp" or d.startswith(("/tmp/",
+                                                                                 "/dev/shm/"))]}
+        try:
+            pid = int(self._request(cfg, [theirs.fileno(), err_w])["pid"])
+        except BaseException:
+            ours.close()
+            os.close(err_r)
+            raise
+        finally:
+            theirs.close()
+            os.close(err_w)
+        return pid, ours, err_r
+
+    def take(self, tmp_bytes: int) -> tuple[int, socket.socket, int]:
+        """A spawned process for one notebook (:meth:`spawn`): one made ahead of time while
+        the previous notebook ran, when there is one, and another is made for the next.
+        Each is used once; what it saves is the fork and the namespaces' set-up."""
+        with self._cond:
+            self._want = max(self._want, 1)
+            for i, spare in enumerate(self._spares):
+                if spare[0] == tmp_bytes:
+                    del self._spares[i]
+                    self._cond.notify_all()
+                    return spare[1:]
+            if self._filler is None and not self._closed:
+                self._filler = threading.Thread(target=self._fill, args=(tmp_bytes,),
+                                                daemon=True)
+                self._filler.start()
+            self._cond.notify_all()
+        return self.spawn(tmp_bytes)
+
+    def _fill(self, tmp_bytes: int) -> None:
+        """Keep ``_want`` spawned processes ready (a thread, until :meth:`close`)."""
+        while True:
+            with self._cond:
+                while not self._closed and len(self._spares) >= self._want:
+                    self._cond.wait()
+                if self._closed:
+                    return
+            try:
+                pid, sock, err = self.spawn(tmp_bytes)
+            except (OSError, EOFError, ValueError):
+                return
+            with self._cond:
+                if self._closed:
+                    sock.close()
+                    os.close(err)
+                    return
+                self._spares.append((tmp_bytes, pid, sock, err))
 
     def reap(self, pid: int, grace: float = 0.0) -> int:
         """End a worker (after ``grace`` seconds) and return its exit code."""
         return int(self._request({"op": "reap", "pid": pid, "grace": grace})["status"])
 
     def close(self) -> None:
-        """Stop the zygote (its workers die with it)."""
+        """Stop the zygote (its workers, and the processes made ahead of time, die with it)."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+            spares, self._spares = self._spares, []
+        for _, _, sock, err in spares:
+            sock.close()
+            with contextlib.suppress(OSError):
+                os.close(err)
         with contextlib.suppress(OSError):
             self._ctrl.close()
         with contextlib.suppress(OSError):
@@ -341,3 +398,33 @@ class Zygote:
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=10)
         self._log.close()
+
+
+class Retirer:
+    """One thread that ends finished workers in the background, in order (for
+    :meth:`normcourse.grading.sandbox.Sandbox.retire`)."""
+
+    def __init__(self) -> None:
+        import queue
+
+        self._jobs: queue.Queue[Any] = queue.Queue()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def submit(self, job: Any) -> None:
+        """Run ``job()`` after the jobs submitted before it."""
+        self._jobs.put(job)
+
+    def join(self) -> None:
+        """Wait until every submitted job has run."""
+        self._jobs.join()
+
+    def _serve(self) -> None:
+        while True:
+            job = self._jobs.get()
+            try:
+                job()
+            except Exception:  # the job frees its uid in any case; a worker
+                pass  # that could not be ended here dies with the zygote (close)
+            finally:
+                self._jobs.task_done()

@@ -648,8 +648,7 @@ def grade(
                                         if s not in todo]
         from normcourse.grading import report
 
-        warm = threading.Thread(target=report.warm_up, daemon=True)  # while workers run
-        warm.start()
+        drawer = report.Histogram()  # imports matplotlib in its own process meanwhile
         bar = None
         if progress:
             from tqdm import tqdm
@@ -677,6 +676,10 @@ def grade(
                 atomic_write(out / "_logs" / f"{r.slug}.txt", "\n".join(log) + "\n")
                 if bar is not None:
                     bar.update(1)
+    except BaseException:
+        if "drawer" in locals():
+            drawer.close()
+        raise
     finally:
         box.close()
     if bar is not None:
@@ -685,8 +688,7 @@ def grade(
     everyone = kept.finish()  # this run's results and the kept rows of earlier runs
     st.keep_dated_copy(out)
     atomic_write(out / "grades.csv", grades_csv(everyone, exercises))
-    warm.join()
-    report.write_report(out, everyone, exercises)
+    report.write_report(out, everyone, exercises, drawer)
     run = GradeRun(results, exercises, note, out, time.monotonic() - t0,
                    reused=len(subs) - len(todo), gradebook=everyone)
     if similarity:

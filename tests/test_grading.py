@@ -21,7 +21,7 @@ from secret_scan import norm, secrets
 
 from normcourse import penalties, solvers
 from normcourse.__main__ import main
-from normcourse.grading import compare, grader, release, sandbox, selfcheck, spec, wire
+from normcourse.grading import compare, grader, intake, release, sandbox, selfcheck, spec, wire
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"
@@ -380,8 +380,8 @@ def test_discover_and_identify(tmp_path: Path) -> None:
 
 
 def test_gradebook_cells_are_safe() -> None:
-    assert grader._slug("grades.csv") == "student-grades.csv"
-    assert grader._slug("../../etc") == "etc" and grader._slug("Ana María") == "Ana_Mar_a"
+    assert intake._slug("grades.csv") == "student-grades.csv"
+    assert intake._slug("../../etc") == "etc" and intake._slug("Ana María") == "Ana_Mar_a"
     ex = {"ex-x": grader.Exercise(spec.ExerciseSpec.from_metadata(_with(id="ex-x")), [])}
     r = grader.StudentResult("=HYPERLINK(1)", "x", problems=["@SUM(1)"])
     row = next(csv.DictReader(io.StringIO(grader.grades_csv([r], ex))))

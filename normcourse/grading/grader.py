@@ -30,7 +30,6 @@ import contextlib
 import csv
 import io
 import os
-import re
 import shutil
 import tempfile
 import threading
@@ -44,11 +43,16 @@ from normcourse.grading import codescan
 from normcourse.grading import sandbox as sb
 from normcourse.grading import spec as sp
 from normcourse.grading.feedback import feedback_md, results_json
-
-NOTEBOOK_SUFFIXES = (".md", ".ipynb")
-MAX_NOTEBOOK_BYTES = 5 << 20
-_CHECK_ID = re.compile(r"check\(\s*[\"'](ex-[a-z0-9-]+)[\"']")
-
+from normcourse.grading.intake import (  # noqa: F401  (part of this module's interface)
+    MAX_NOTEBOOK_BYTES,
+    NOTEBOOK_SUFFIXES,
+    Notebook,
+    Submission,
+    discover,
+    identify,
+    read_cells,
+    read_submission,
+)
 
 # ====================================================================== exercises
 
@@ -129,129 +133,6 @@ def _read_front_matter_id(path: Path) -> str | None:
 
 
 # ====================================================================== submissions
-
-
-@dataclass
-class Submission:
-    """One student's entry: a folder or a single file."""
-
-    student: str
-    slug: str
-    root: Path
-    notebooks: list[Path] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-
-
-_RESERVED = {"grades.csv", "logs"}
-
-
-def _slug(name: str) -> str:
-    """A file-system-safe folder name for a student (never one of the run's own files)."""
-    s = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._-")[:80] or "student"
-    return f"student-{s}" if s.lower() in _RESERVED else s
-
-
-def _cell(text: str) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def discover(submissions: Path) -> list[Submission]:
-    """The students of a submissions folder (folders and top-level files), sorted by name."""
-    submissions = Path(submissions)
-    if not submissions.is_dir():
-        raise ValueError(f"submissions folder not found: {submissions}")
-    subs: list[Submission] = []
-    slugs: set[str] = set()
-    for entry in sorted(submissions.iterdir(), key=lambda p: p.name):
-        if entry.name.startswith("."):
-            continue
-        student = entry.name if entry.is_dir() and not entry.is_symlink() else entry.stem
-        slug = base = _slug(student)
-        k = 2
-        while slug in slugs:
-            slug, k = f"{base}-{k}", k + 1
-        slugs.add(slug)
-        sub = Submission(student, slug, entry)
-        if entry.is_symlink():
-            sub.problems.append(f"{entry.name}: symbolic links are not accepted")
-        elif entry.is_dir():
-            found, others, links = [], [], []
-            for p in sorted(entry.rglob("*")):
-                rel = p.relative_to(entry)
-                if any(part.startswith(".") for part in rel.parts):
-                    continue
-                if p.is_symlink():
-                    links.append(str(rel))
-                    sub.problems.append(f"{rel}: symbolic links are not accepted")
-                elif p.is_file() and p.suffix.lower() in NOTEBOOK_SUFFIXES:
-                    found.append(p)
-                elif p.is_file():
-                    others.append(str(rel))
-            sub.notebooks = found
-            if not found:
-                seen = others + links
-                extra = f" (found: {', '.join(seen[:5])})" if seen else " (the folder is empty)"
-                sub.problems.append(f"no notebook (.md or .ipynb) in the submission{extra}")
-        elif entry.is_file():
-            if entry.suffix.lower() in NOTEBOOK_SUFFIXES:
-                sub.notebooks = [entry]
-            else:
-                sub.problems.append(
-                    f"{entry.name}: not a notebook — submit a .ipynb or .md file"
-                )
-        subs.append(sub)
-    return subs
-
-
-def read_cells(path: Path) -> tuple[Any, list[str]]:
-    """A submitted notebook and its code cells' sources; ``ValueError`` when unreadable."""
-    import jupytext
-
-    size = path.stat().st_size
-    if size > MAX_NOTEBOOK_BYTES:
-        raise ValueError(
-            f"the notebook is too large ({size >> 20} MB > {MAX_NOTEBOOK_BYTES >> 20} MB)"
-        )
-    if size == 0:
-        raise ValueError("the notebook is empty")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ValueError("the file is not UTF-8 text (is it really a notebook?)") from None
-    try:
-        fmt = "ipynb" if path.suffix.lower() == ".ipynb" else "md:myst"
-        if fmt == "md:myst" and not text.lstrip().startswith("---"):
-            fmt = "md"
-        nb = jupytext.reads(text, fmt=fmt)
-    except Exception as exc:
-        msg = str(exc).splitlines()[0][:200] if str(exc) else ""
-        raise ValueError(f"could not read the notebook ({type(exc).__name__}: {msg})") from None
-    # Cells tagged solution-only are instructor material (they only exist in solutions/).
-    cells = []
-    for c in nb.cells:
-        tags = c.get("metadata", {}).get("tags")
-        if c.get("cell_type") != "code" or (isinstance(tags, list) and "solution-only" in tags):
-            continue
-        src = c.get("source", "")
-        cells.append("".join(map(str, src)) if isinstance(src, list) else str(src))
-    return nb, cells
-
-
-def identify(nb: Any, cells: list[str], path: Path, known: Iterable[str]) -> str | None:
-    """Which exercise a notebook is: metadata, then a ``check("ex-…")`` call, then its name."""
-    known = list(known)
-    meta = nb.metadata.get("exercise") if hasattr(nb, "metadata") else None
-    if isinstance(meta, dict) and meta.get("id") in known:
-        return str(meta["id"])
-    for src in cells:
-        for m in _CHECK_ID.finditer(src):
-            if m.group(1) in known:
-                return m.group(1)
-    for ex_id in sorted(known, key=len, reverse=True):
-        if ex_id in path.name:
-            return ex_id
-    return None
 
 
 # ====================================================================== results
@@ -339,10 +220,12 @@ def _zero(ex: Exercise, reason: str) -> dict[str, ItemResult]:
 
 def grade_notebook(
     path: Path, root: Path, ex: Exercise, cells: list[str], box: sb.Sandbox, limits: sb.Limits,
-    background: bool = False,
+    background: bool = False, static: dict[str, list[str]] | None = None,
 ) -> tuple[dict[str, ItemResult], NotebookReport]:
     """Run one notebook against every task of its exercise (with ``background`` its worker
-    ends after this returns: :meth:`NotebookReport.complete` waits for its stderr)."""
+    ends after this returns: :meth:`NotebookReport.complete` waits for its stderr).
+    ``static``: the static scan of the cells (:class:`~normcourse.grading.intake.Notebook`),
+    made here when not given."""
     rep = NotebookReport(str(path.relative_to(root.parent)), ex.id)
     calls = [(t.check.function, list(t.args.values())) for t in ex.tasks]
     forbid = {f: v.wire() for f, v in ex.forbidden.items() if v}
@@ -352,8 +235,9 @@ def grade_notebook(
     rep.run = run if background else None
     rep.problems += run.problems
     # The static scan: what the code of each graded function reaches names from the library.
-    static = {f: [n.replace(":", ".") for n in used]
-              for f, used in codescan.notebook_library_uses(cells, ex.forbidden).items()}
+    if static is None:
+        static = {f: [n.replace(":", ".") for n in used]
+                  for f, used in codescan.notebook_library_uses(cells, ex.forbidden).items()}
     outcomes = [sb.CallOutcome("delegated", value=static[t.check.function],
                                message=sb.delegation_message(static[t.check.function]))
                 if static.get(t.check.function) else o
@@ -386,40 +270,31 @@ def grade_submission(
     limits: sb.Limits,
     others: Iterable[str] = (),
     background: bool = False,
+    notebooks: list[Notebook] | None = None,
 ) -> StudentResult:
     """Grade one student; never raises (an internal error becomes a problem, score 0).
 
     ``exercises`` are the assignment; a notebook recognised as one of ``others`` (exercises
     outside the assignment) is reported and not graded. With ``background`` the last
     worker of each notebook ends after this returns (:meth:`StudentResult.complete`).
+    ``notebooks``: the submission as :func:`~normcourse.grading.intake.read_submission`
+    read it (read here when not given).
     """
-    others = tuple(others)
     t0 = time.monotonic()
     res = StudentResult(sub.student, sub.slug, problems=list(sub.problems))
     best: dict[str, tuple[float, dict[str, ItemResult], NotebookReport]] = {}
     try:
-        for path in sub.notebooks:
-            rel = str(path.relative_to(sub.root.parent))
-            try:
-                nb, cells = read_cells(path)
-            except (ValueError, OSError) as exc:
-                res.problems.append(f"{rel}: {exc}")
-                res.notebooks.append(NotebookReport(rel, None, problems=[str(exc)]))
+        if notebooks is None:
+            notebooks = read_submission(sub, exercises, others)
+        for nb in notebooks:
+            rel, path, ex_id = nb.rel, nb.path, nb.exercise
+            if nb.problem:
+                res.problems.append(f"{rel}: {nb.problem}")
+                res.notebooks.append(NotebookReport(rel, None, problems=[nb.problem]))
                 continue
-            ex_id = identify(nb, cells, path, [*exercises, *others])
-            if ex_id is not None and ex_id not in exercises:
-                msg = f"this notebook is {ex_id}, which is not in this assignment: not graded"
-                res.problems.append(f"{rel}: {msg}")
-                res.notebooks.append(NotebookReport(rel, None, problems=[msg]))
-                continue
-            if ex_id is None:
-                msg = ("could not tell which exercise this notebook is (no exercise id in its "
-                       "metadata, no check(\"ex-…\") call, no exercise id in the file name)")
-                res.problems.append(f"{rel}: {msg}")
-                res.notebooks.append(NotebookReport(rel, None, problems=[msg]))
-                continue
-            items, rep = grade_notebook(path, sub.root, exercises[ex_id], cells, box, limits,
-                                        background)
+            assert ex_id is not None
+            items, rep = grade_notebook(path, sub.root, exercises[ex_id], nb.cells, box, limits,
+                                        background, nb.static)
             res.notebooks.append(rep)
             res.problems += [f"{rel}: {p}" for p in rep.problems]
             if ex_id not in best or rep.score > best[ex_id][0]:
@@ -462,6 +337,11 @@ def atomic_write(path: Path, data: str | bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _cell(text: str) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _g(x: float) -> str:
@@ -514,6 +394,35 @@ class GradeRun:
     def by_student(self) -> dict[str, StudentResult]:
         """Results keyed by student name."""
         return {r.student: r for r in self.results}
+
+
+class _ReadAhead:
+    """The next submissions read and scanned (:func:`read_submission`) in a thread of
+    their own while the sandboxed workers run the current ones, ``depth`` ahead."""
+
+    def __init__(self, subs: list[Submission], exercises: dict[str, Exercise],
+                 others: Sequence[str], depth: int) -> None:
+        self.subs, self.exercises, self.others, self.depth = subs, exercises, others, depth
+        self.pool = cf.ThreadPoolExecutor(max_workers=1)
+        self.futures: dict[int, cf.Future[list[Notebook]]] = {}
+        self.lock = threading.Lock()
+
+    def take(self, i: int) -> list[Notebook] | None:
+        """Submission ``i`` read (``None``: :func:`grade_submission` reads it and says what
+        went wrong); the ones after it are started."""
+        with self.lock:
+            for k in range(i, min(i + self.depth + 1, len(self.subs))):
+                if k not in self.futures:
+                    self.futures[k] = self.pool.submit(read_submission, self.subs[k],
+                                                       self.exercises, self.others)
+            fut = self.futures.pop(i)
+        try:
+            return fut.result()
+        except Exception:
+            return None
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _check_paths(submissions: Path, out: Path, solutions: Path) -> None:
@@ -654,9 +563,11 @@ def grade(
             from tqdm import tqdm
 
             bar = tqdm(total=len(todo), unit="submission", desc="grading")
+        ahead = _ReadAhead(todo, exercises, others, jobs)
         with cf.ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = {pool.submit(grade_submission, s, exercises, box, limits, others,
-                                   True): s for s in todo}
+            futures = {pool.submit(lambda i: grade_submission(
+                todo[i], exercises, box, limits, others, True, ahead.take(i)), i): todo[i]
+                for i in range(len(todo))}
             for fut in cf.as_completed(futures):
                 s = futures[fut]
                 try:
@@ -681,6 +592,8 @@ def grade(
             drawer.close()
         raise
     finally:
+        if "ahead" in locals():
+            ahead.close()
         box.close()
     if bar is not None:
         bar.close()

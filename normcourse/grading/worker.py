@@ -489,8 +489,9 @@ def zygote(ctrl_fd: int, preload: list[str]) -> None:
     fresh ``/proc``, and then — as PID 2 of its own PID namespace, under the student's uid
     and rlimits — serves the submission exactly as :func:`main` does. Killing the spawned
     process kills the namespace's init and with it every process the student started.
-    A spawned process is made ahead of time: until the grader sends it a notebook's files,
-    uid and limits it holds nothing but its empty namespaces and runs no code.
+    The three processes of a notebook (the spawned one, its init, the worker) are made
+    ahead of time: until the grader sends the worker a notebook's files, uid and limits it
+    holds nothing but its empty namespaces and runs no code.
     """
     import importlib
     import socket
@@ -556,7 +557,7 @@ def _reap(pid: int, grace: float) -> int:
 
 
 def _spawned(libc: Any, ctrl: Any, fds: list[int], req: dict[str, Any]) -> None:
-    """The first process of one notebook: namespaces, mounts, files; then its init."""
+    """The first process of one notebook: its namespaces and fresh /tmp; then its init."""
     import signal
 
     try:
@@ -581,12 +582,48 @@ def _spawned(libc: Any, ctrl: Any, fds: list[int], req: dict[str, Any]) -> None:
             _mount(libc, None, d, None,
                    _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
             os.close(fd)
-        # Ready ahead of time: it waits here (as root, running nothing) for the notebook
-        # it will serve; the frame brings the student's files, uid and limits.
-        from normcourse.grading import wire
+        init = os.fork()
+        if init == 0:
+            _init(libc, proto, err)
+        os.close(proto)
+        os.close(err)
+        _, status = os.waitpid(init, 0)
+        os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status))
+    except BaseException:
+        os._exit(71)
 
+
+def _init(libc: Any, proto: int, err: int) -> None:
+    """PID 1 of the notebook's namespace: a fresh /proc, the worker, then reap until it ends."""
+    import signal
+
+    try:
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        _mount(libc, "proc", "/proc", "proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC)
+        child = os.fork()
+        if child == 0:
+            _forked_worker(libc, proto, err)
+        os.close(proto)
+        os.close(err)
+        while True:
+            pid, status = os.wait()
+            if pid == child:
+                os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status)
+                         else 128 + os.WTERMSIG(status))
+    except BaseException:
+        os._exit(73)
+
+
+def _forked_worker(libc: Any, proto: int, err: int) -> None:
+    """PID 2: made ahead of time, it waits (as root, running nothing) for the notebook it
+    will serve — a frame with the student's files, uid and limits; then it puts the files
+    in a read-only ``/submission``, becomes the student and serves as :func:`main` does."""
+    import resource
+
+    from normcourse.grading import wire
+
+    try:
         header, blobs = wire.FrameReader(proto).read()
-        req = {**req, **{k: header[k] for k in ("uid", "gid", "limits") if k in header}}
         _mount(libc, "tmpfs", "/submission", "tmpfs", _MS_NOSUID | _MS_NODEV,
                f"size={sum(map(len, blobs)) + (1 << 20)},mode=0755")
         names = header.get("files", [])
@@ -602,52 +639,16 @@ def _spawned(libc: Any, ctrl: Any, fds: list[int], req: dict[str, Any]) -> None:
         _mount(libc, None, "/submission", None,
                _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
         wire.write_frame(proto, {"op": "mounted"})
-        init = os.fork()
-        if init == 0:
-            _init(libc, proto, err, req)
-        os.close(proto)
-        os.close(err)
-        _, status = os.waitpid(init, 0)
-        os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status))
-    except BaseException:
-        os._exit(71)
-
-
-def _init(libc: Any, proto: int, err: int, req: dict[str, Any]) -> None:
-    """PID 1 of the notebook's namespace: a fresh /proc, the worker, then reap until it ends."""
-    import signal
-
-    try:
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-        _mount(libc, "proc", "/proc", "proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC)
-        child = os.fork()
-        if child == 0:
-            _forked_worker(libc, proto, err, req)
-        os.close(proto)
-        os.close(err)
-        while True:
-            pid, status = os.wait()
-            if pid == child:
-                os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status)
-                         else 128 + os.WTERMSIG(status))
-    except BaseException:
-        os._exit(73)
-
-
-def _forked_worker(libc: Any, proto: int, err: int, req: dict[str, Any]) -> None:
-    import resource
-
-    try:
         os.dup2(proto, 0)
         os.dup2(proto, 1)
         os.dup2(err, 2)
         os.closerange(3, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
         os.chdir("/submission")
         proto_in, proto_out = _take_over_fds()
-        _drop_privileges(req.get("uid"), req.get("gid"))
+        _drop_privileges(header.get("uid"), header.get("gid"))
         if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
             os._exit(74)
-        _set_limits(req.get("limits", {}))
+        _set_limits(header.get("limits", {}))
         run(proto_in, proto_out)
     except BaseException:
         traceback.print_exc()

@@ -570,3 +570,25 @@ def test_rlimits_fallback_is_reported(tmp_path: Path) -> None:
     assert by["loop"].total == 19 - shadow  # every shadow-price check times out
     assert "rlimits only" in (out / "alice" / "feedback.md").read_text()
     assert "rlimits only" in json.loads((out / "loop" / "results.json").read_text())["output"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="as root the probe is left to the zygote")
+def test_a_bwrap_that_does_not_work_falls_back_to_rlimits_with_a_warning(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # grade() lets a zygote that starts stand for the bubblewrap probe; when no zygote
+    # starts (here: a bwrap that fails every time), the probe runs and the run falls back
+    broken = tmp_path / "bin" / "bwrap"
+    broken.parent.mkdir()
+    broken.write_text("#!/bin/sh\necho 'bwrap: setting up uid map: Permission denied' >&2\n"
+                      "exit 1\n")
+    broken.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{broken.parent}:{os.environ['PATH']}")
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    _student(subs, "alice", KKT_RIGHT)
+    run = grader.grade(subs, out, SOLUTIONS, progress=False, exercise_ids=["ex-kkt-2d"])
+    assert run.by_student()["alice"].total == 19
+    assert run.sandbox.startswith("WARNING: bwrap is installed but failed")
+    assert "Permission denied" in run.sandbox
+    with pytest.raises(ValueError, match="--sandbox bwrap: bwrap does not work here"):
+        grader.grade(subs, tmp_path / "out2", SOLUTIONS, progress=False, sandbox="bwrap",
+                     exercise_ids=["ex-kkt-2d"])

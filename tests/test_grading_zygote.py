@@ -140,3 +140,30 @@ def test_after_a_cell_hangs_later_cells_and_other_functions_get_shorter_limits(
     assert first.message == "did not return within 1 s (something had hung before)"
     assert ok.value == 1
     assert again.message == "did not return within 1 s (it had hung on an earlier check)"
+
+
+def test_workers_ending_in_the_background_keep_isolation_and_stderr(
+        box: sb.Sandbox, tmp_path: Path) -> None:
+    # grade() ends each finished worker in the background and takes the next one from the
+    # processes made ahead: every notebook still gets a fresh, isolated process, its whole
+    # stderr reaches the log, and nothing of a uid survives before the uid is free again
+    cells = [PROBE, "import os, sys, time\nprint('from a cell', file=sys.stderr)\n"
+             "if os.fork() == 0:\n    os.setsid()\n    time.sleep(60)\n"
+             "def loud():\n    print('from a call', file=sys.stderr)\n    return 1"]
+    runs = []
+    for name in ("carol", "dave", "erin"):
+        sub = tmp_path / name
+        sub.mkdir()
+        (sub / f"{name}.md").write_text("notebook")
+        runs.append(sb.run_notebook(box, sub, cells, [("facts", []), ("loud", [])],
+                                    sb.Limits(), background=True))
+    for run, name in zip(runs, ("carol", "dave", "erin"), strict=True):
+        (pid, uid, tmp, files, nics, nprocs), loud = (c.value for c in run.calls)
+        assert pid == 2 and nprocs == 2 and uid != 0 and loud == 1
+        assert "mine" not in tmp and files == [f"{name}.md"] and nics == ["lo"]
+        err = run.wait()
+        assert "from a cell" in err and "from a call" in err
+    base = sb._UID_BASE + (os.getpid() % 100_000) * 64
+    assert not [pid for uid in range(base, base + 64) for pid in sb._pids_of(uid)]
+    free = list(box._uids.queue)  # each uid back once, after its worker ended
+    assert len(free) == len(set(free)) == 64

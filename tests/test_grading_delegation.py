@@ -107,6 +107,20 @@ STUDENTS: dict[str, tuple[list[str], int]] = {
                                      "    w = np.asarray(w, dtype=float)\n"
                                      "    return np.sign(w) * np.maximum(np.abs(w) - tau, 0.0)",
                                      ISTA], 9),
+    # the library called while the result is converted to plain data (an ndarray subclass
+    # whose dtype property fills in the answer), not while the function runs: still caught
+    "delegating-result": (["import numpy as np\nimport importlib",
+                           "class Lazy(np.ndarray):\n"
+                           "    @property\n"
+                           "    def dtype(self):\n"
+                           "        m = importlib.import_module('normcourse.' + 'penal' + 'ties')\n"
+                           "        self[...] = vars(m)['soft_' + 'threshold'](self.w, self.tau)\n"
+                           "        return np.ndarray.dtype.__get__(self)\n\n"
+                           "def soft_threshold(w, tau):\n"
+                           "    w = np.asarray(w, dtype=float)\n"
+                           "    out = np.zeros_like(w).view(Lazy)\n"
+                           "    out.w, out.tau = w, tau\n"
+                           "    return out", ISTA], 9),
     "ista-via-solver": (["import numpy as np\nfrom normcourse import penalties, solvers",
                          OWN_SOFT,
                          "def ista(X, y, lam, n_iter):\n"

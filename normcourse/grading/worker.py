@@ -426,26 +426,25 @@ def _answer(send: Any, ns: dict[str, Any], guard: _Guard, forbid: dict[str, Any]
     try:
         guard.arm(name, forbid.get(name, {}))
         value = fn(*args)
+        # Converting the result runs student code too (an ndarray subclass's properties, a
+        # tensor's __torch_function__): still under the guard.
+        tree, out_blobs = wire.encode(wire.to_plain(value))
     except BaseException as exc:
         guard.disarm()
         if guard.hits:
             send({"op": "result", "id": rid, "status": "delegated", "names": guard.hits})
-            return
-        send({"op": "result", "id": rid, "status": "raised", "type": type(exc).__name__,
-              "error": _describe_error(exc, "")})
+        elif "value" not in locals():
+            send({"op": "result", "id": rid, "status": "raised", "type": type(exc).__name__,
+                  "error": _describe_error(exc, "")})
+        elif isinstance(exc, wire.Unsupported):
+            send({"op": "result", "id": rid, "status": "unsupported", "error": str(exc)})
+        else:
+            send({"op": "result", "id": rid, "status": "unsupported",
+                  "error": f"could not convert the result: {type(exc).__name__}"})
         return
     guard.disarm()
     if guard.hits:  # the student caught the DelegationError: still a delegation
         send({"op": "result", "id": rid, "status": "delegated", "names": guard.hits})
-        return
-    try:
-        tree, out_blobs = wire.encode(wire.to_plain(value))
-    except wire.Unsupported as exc:
-        send({"op": "result", "id": rid, "status": "unsupported", "error": str(exc)})
-        return
-    except BaseException as exc:
-        send({"op": "result", "id": rid, "status": "unsupported",
-              "error": f"could not convert the result: {type(exc).__name__}"})
         return
     send({"op": "result", "id": rid, "status": "ok", "value": tree}, out_blobs)
 

@@ -16,8 +16,9 @@ Modules: :mod:`~normcourse.grading.spec` (the exercise spec), :mod:`~.compare`
 (comparators), :mod:`~.wire` (the data allowed across the sandbox boundary),
 :mod:`~.selfcheck` (``check``), :mod:`~.release`, :mod:`~.sandbox` (isolation and one
 notebook's run), :mod:`~.workers` (starting workers: one process each, or forked by the
-zygote) and :mod:`~.worker` (the untrusted side, and the zygote), :mod:`~.codescan` (what
-graded code reaches; delegation to the library), :mod:`~.grader`, :mod:`~.feedback`,
+zygote, ahead of time; ending them in the background) and :mod:`~.worker` (the untrusted
+side, and the zygote), :mod:`~.codescan` (what graded code reaches; delegation to the
+library), :mod:`~.intake` (reading submissions), :mod:`~.grader`, :mod:`~.feedback`,
 :mod:`~.similarity`, :mod:`~.autograder` (Gradescope). Hidden checks are never part of
 this package: they live in the instructor's ``solutions/`` folder, which only the grader
 reads.

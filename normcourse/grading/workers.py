@@ -15,6 +15,12 @@ PID, network and IPC namespaces (so a fresh private ``/tmp`` and ``/dev/shm``, n
 network, no view of other processes), only its own submission, read-only, its own
 unprivileged uid and its rlimits; killing it kills its PID namespace. Where the zygote
 cannot run, a :class:`WorkerProcess` starts one process of its own as before.
+
+Two things leave the path from one notebook to the next: the zygote forks the next
+notebook's processes while the current one runs (:meth:`Zygote.take`: they wait, running
+nothing, until the grader sends them a notebook's files, uid and limits), and a worker
+that has answered its last call is killed and reaped by a :class:`Retirer` thread before
+its uid is handed out again (:meth:`normcourse.grading.sandbox.Sandbox.retire`).
 """
 
 from __future__ import annotations

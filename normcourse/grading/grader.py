@@ -31,6 +31,7 @@ import csv
 import io
 import os
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -557,7 +558,10 @@ def grade(
                                         if s not in todo]
         from normcourse.grading import report
 
-        drawer = report.Histogram()  # imports matplotlib in its own process meanwhile
+        # matplotlib is imported in a process of its own while the workers run — unless
+        # there is little to overlap with, or this process has imported it already
+        drawer = (report.Histogram() if len(todo) >= 8 and "matplotlib.pyplot" not in
+                  sys.modules else None)
         bar = None
         if progress:
             from tqdm import tqdm
@@ -588,7 +592,7 @@ def grade(
                 if bar is not None:
                     bar.update(1)
     except BaseException:
-        if "drawer" in locals():
+        if locals().get("drawer") is not None:
             drawer.close()
         raise
     finally:

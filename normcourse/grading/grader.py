@@ -53,6 +53,7 @@ from normcourse.grading.intake import (  # noqa: F401  (part of this module's in
     identify,
     read_cells,
     read_submission,
+    static_scan,
 )
 
 # ====================================================================== exercises
@@ -237,8 +238,7 @@ def grade_notebook(
     rep.problems += run.problems
     # The static scan: what the code of each graded function reaches names from the library.
     if static is None:
-        static = {f: [n.replace(":", ".") for n in used]
-                  for f, used in codescan.notebook_library_uses(cells, ex.forbidden).items()}
+        static = static_scan(cells, ex.forbidden)
     outcomes = [sb.CallOutcome("delegated", value=static[t.check.function],
                                message=sb.delegation_message(static[t.check.function]))
                 if static.get(t.check.function) else o
@@ -542,6 +542,8 @@ def grade(
         with contextlib.suppress(OSError, EOFError, ValueError):
             box.zygote.warm({f"{e}/{f}": v.wire() for e, ex in exercises.items()
                              for f, v in ex.forbidden.items() if v})
+    drawer: Any = None  # the report's histogram, drawn by a process of its own
+    ahead: _ReadAhead | None = None
     try:
         if preflight:
             from normcourse.grading.preflight import check_references
@@ -592,11 +594,11 @@ def grade(
                 if bar is not None:
                     bar.update(1)
     except BaseException:
-        if locals().get("drawer") is not None:
+        if drawer is not None:
             drawer.close()
         raise
     finally:
-        if "ahead" in locals():
+        if ahead is not None:
             ahead.close()
         box.close()
     if bar is not None:

@@ -179,7 +179,12 @@ def read_submission(sub: Submission, exercises: Mapping[str, Exercise],
                           "its metadata, no check(\"ex-…\") call, no exercise id in the file "
                           "name)")
         else:
-            nb.static = {f: [n.replace(":", ".") for n in used] for f, used in
-                         codescan.notebook_library_uses(
-                             nb.cells, exercises[nb.exercise].forbidden).items()}
+            nb.static = static_scan(nb.cells, exercises[nb.exercise].forbidden)
     return out
+
+
+def static_scan(cells: list[str], forbidden: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Per graded function, the forbidden library names (``module.qualname``) that its code
+    reaches (:func:`normcourse.grading.codescan.notebook_library_uses`)."""
+    return {f: [n.replace(":", ".") for n in used]
+            for f, used in codescan.notebook_library_uses(cells, forbidden).items()}

@@ -152,8 +152,8 @@ class Sandbox:
         self.zygote: Any = None  # a normcourse.grading.workers.Zygote while one runs
         self._pending: Any = None  # launched, not yet confirmed
         self._unprobed: str | None = None  # detect's preference, until settle() probes
-        self._retirer: Any = None  # a workers.Retirer, once a worker ends in the background
-        self._retiring: dict[int, bool] = {}  # uids that the retirer frees
+        self._retirer: Any = None  # one thread that ends workers in the background (retire)
+        self._retiring: set[int] = set()  # uids that the retirer frees
         self._uids: queue.Queue[int] = queue.Queue()
         base = _UID_BASE + (os.getpid() % 100_000) * 64
         for i in range(64):
@@ -257,7 +257,8 @@ class Sandbox:
     def close(self) -> None:
         """Stop the zygote, if one runs."""
         if self._retirer is not None:
-            self._retirer.join()  # workers still ending need the zygote to reap them
+            self._retirer.shutdown(wait=True)  # workers still ending need the zygote
+            self._retirer = None
         if self.zygote is not None:
             self.zygote.close()
             self.zygote = None
@@ -283,7 +284,9 @@ class Sandbox:
         try:
             yield uid
         finally:
-            if not self._retiring.pop(uid, False):  # else the retirer frees it (retire)
+            if uid in self._retiring:  # the retirer frees it (retire)
+                self._retiring.discard(uid)
+            else:
                 self._reap(uid)
                 self._uids.put(uid)
 
@@ -292,12 +295,12 @@ class Sandbox:
         exit): killed and reaped, then its uid is freed (nothing of it survives before the
         uid is reused) and ``run.stderr`` is filled in (:meth:`NotebookRun.wait`). The next
         notebook, on another uid, does not wait for it."""
-        from normcourse.grading.workers import Retirer
+        import concurrent.futures as cf
 
         if self._retirer is None:
-            self._retirer = Retirer()
+            self._retirer = cf.ThreadPoolExecutor(max_workers=1)
         if uid is not None:
-            self._retiring[uid] = True
+            self._retiring.add(uid)
 
         def finish() -> None:
             try:

@@ -19,7 +19,7 @@ cannot run, a :class:`WorkerProcess` starts one process of its own as before.
 Two things leave the path from one notebook to the next: the zygote forks the next
 notebook's processes while the current one runs (:meth:`Zygote.take`: they wait, running
 nothing, until the grader sends them a notebook's files, uid and limits), and a worker
-that has answered its last call is killed and reaped by a :class:`Retirer` thread before
+that has answered its last call is killed and reaped by a thread of the sandbox before
 its uid is handed out again (:meth:`normcourse.grading.sandbox.Sandbox.retire`).
 """
 
@@ -298,7 +298,6 @@ class Zygote:
         self._ready = False
         # Spawned processes made ahead of time (see take): (tmp bytes, pid, socket, stderr)
         self._spares: list[tuple[int, int, socket.socket, int]] = []
-        self._want = 0
         self._closed = False
         self._cond = threading.Condition()
         self._filler: threading.Thread | None = None
@@ -326,9 +325,9 @@ class Zygote:
         self._request({"op": "warm", "forbid": forbid})
 
     def spawn(self, tmp_bytes: int) -> tuple[int, socket.socket, int]:
-        """Fork the first process of one notebook's namespaces, which then waits for the
-        notebook's files (:meth:`WorkerProcess.start`): its pid in the zygote's namespace,
-        our end of its protocol socket and the read end of its stderr."""
+        """Fork one notebook's processes, whose worker then waits for the notebook's files
+        (:meth:`WorkerProcess.start`): the first one's pid in the zygote's namespace, our
+        end of the worker's protocol socket and the read end of its stderr."""
         self.wait_ready()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         err_r, err_w = os.pipe()
@@ -351,7 +350,6 @@ class Zygote:
         the previous notebook ran, when there is one, and another is made for the next.
         Each is used once; what it saves is the fork and the namespaces' set-up."""
         with self._cond:
-            self._want = max(self._want, 1)
             for i, spare in enumerate(self._spares):
                 if spare[0] == tmp_bytes:
                     del self._spares[i]
@@ -365,10 +363,10 @@ class Zygote:
         return self.spawn(tmp_bytes)
 
     def _fill(self, tmp_bytes: int) -> None:
-        """Keep ``_want`` spawned processes ready (a thread, until :meth:`close`)."""
+        """Keep one set of processes ready (a thread, until :meth:`close`)."""
         while True:
             with self._cond:
-                while not self._closed and len(self._spares) >= self._want:
+                while not self._closed and self._spares:
                     self._cond.wait()
                 if self._closed:
                     return
@@ -404,33 +402,3 @@ class Zygote:
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=10)
         self._log.close()
-
-
-class Retirer:
-    """One thread that ends finished workers in the background, in order (for
-    :meth:`normcourse.grading.sandbox.Sandbox.retire`)."""
-
-    def __init__(self) -> None:
-        import queue
-
-        self._jobs: queue.Queue[Any] = queue.Queue()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def submit(self, job: Any) -> None:
-        """Run ``job()`` after the jobs submitted before it."""
-        self._jobs.put(job)
-
-    def join(self) -> None:
-        """Wait until every submitted job has run."""
-        self._jobs.join()
-
-    def _serve(self) -> None:
-        while True:
-            job = self._jobs.get()
-            try:
-                job()
-            except Exception:  # the job frees its uid in any case; a worker
-                pass  # that could not be ended here dies with the zygote (close)
-            finally:
-                self._jobs.task_done()
